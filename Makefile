@@ -1,0 +1,66 @@
+# GridPatrol: `make run` serves the app with demo data, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PORT ?= 8000
+WITH_ENV := scripts/with-env
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test setup system venv env web db test-db migrate seed bench lint clean
+
+run: setup seed
+	@echo ""
+	@echo "  GridPatrol 网格巡查 is starting on http://127.0.0.1:$(PORT)/"
+	@echo "    worker app  http://127.0.0.1:$(PORT)/app/"
+	@echo "    review      http://127.0.0.1:$(PORT)/review/"
+	@echo "    API docs    http://127.0.0.1:$(PORT)/api/docs"
+	@echo "  demo logins (password: $${DEMO_PASSWORD:-gridpatrol-demo}):"
+	@echo "    demo-admin, demo-street, demo-community, demo-worker, demo-worker2 … demo-worker12"
+	@echo ""
+	$(WITH_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+
+test: system venv env web test-db
+	$(WITH_ENV) $(VENV)/bin/ruff check .
+	$(WITH_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
+
+setup: system venv env web db migrate
+
+system:
+	@scripts/ensure-system.sh --browser
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+env:
+	@scripts/ensure-env.sh
+
+web: node_modules/.package-lock.json
+	npm run --silent build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+db:
+	@$(WITH_ENV) deploy/provision-postgis.sh $${DB_NAME:-gridpatrol}
+
+test-db:
+	@$(WITH_ENV) deploy/provision-postgis.sh --recreate $${TEST_DB_NAME:-gridpatrol_test}
+
+migrate:
+	$(WITH_ENV) $(VENV)/bin/flask db upgrade heads
+
+seed:
+	$(WITH_ENV) $(VENV)/bin/flask seed-demo
+
+bench: setup
+	$(WITH_ENV) $(PY) -m bench
+
+lint:
+	$(WITH_ENV) $(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor static/pwa/dist

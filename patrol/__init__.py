@@ -1,0 +1,74 @@
+"""GridPatrol: grid patrols, incidents and visits for grid-based community governance."""
+
+from flask import Flask
+
+from patrol.config import load_config
+
+
+def create_app(test_config=None):
+    """Application factory: config, extensions, blueprints, error handlers, CLI."""
+    app = Flask(__name__, static_folder="../static", static_url_path="/static")
+    app.config.update(load_config(overrides=test_config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_request_hooks(app)
+    return app
+
+
+def register_extensions(app):
+    from patrol.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
+    api.init_app(app, spec_kwargs={"info": {"description": "网格巡查 GridPatrol JSON API"}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+
+
+def register_blueprints(app):
+    from patrol.areas.routes import blp as areas_blp
+    from patrol.audit.routes import blp as audit_blp
+    from patrol.auth.routes import blp as auth_blp
+    from patrol.extensions import api
+    from patrol.system.routes import blp as system_blp
+    from patrol.system.routes import pages
+
+    for blueprint in (system_blp, auth_blp, areas_blp, audit_blp, *feature_blueprints()):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(pages)
+
+
+def feature_blueprints():
+    """Blueprints of the feature packages (patrols, incidents, people, …) that exist."""
+    import importlib
+
+    found = []
+    for name in ("patrols", "incidents", "people", "tasks", "sync", "maps", "stats"):
+        try:
+            module = importlib.import_module(f"patrol.{name}.routes")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"patrol.{name}.routes" and exc.name != f"patrol.{name}":
+                raise
+            continue
+        found.extend(getattr(module, "blueprints", [module.blp]))
+    return found
+
+
+def register_errorhandlers(app):
+    from patrol.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app):
+    from patrol.cli import register
+
+    register(app)
+
+
+def register_request_hooks(app):
+    from patrol.system.hooks import install
+
+    install(app)

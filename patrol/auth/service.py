@@ -1,0 +1,232 @@
+"""Login, tokens, users: the rules of who is who."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, g, request
+from sqlalchemy import func, select, update
+
+from patrol.areas.models import Area
+from patrol.audit import service as audit
+from patrol.auth.models import ROLES, AuthToken, LoginAttempt, User
+from patrol.auth.passwords import MIN_PASSWORD_LENGTH, burn_time, hash_password, verify_password
+from patrol.auth.scope import covers_code, require_role
+from patrol.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from patrol.extensions import db
+from patrol.localtime import utcnow
+
+# Which role may create which: nobody hands out a role above their own.
+ROLE_AREA_LEVEL = {
+    "worker": "community",
+    "community_admin": "community",
+    "street_reviewer": "street",
+    "department": "street",
+    "admin": None,
+}
+
+
+def _token_digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _client_address():
+    return request.remote_addr if request else None
+
+
+def login(username, password, user_agent=None):
+    """Check credentials (throttled per username and address); return a new token and its user."""
+    address = _client_address()
+    _refuse_if_throttled(username, address)
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    ok = user is not None and user.active and verify_password(user.password_hash, password)
+    if user is None:
+        burn_time(password)
+    db.session.add(LoginAttempt(username=username[:64], client_address=address, succeeded=ok))
+    if not ok:
+        db.session.commit()
+        raise Unauthorized("用户名或密码错误 / wrong username or password")
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + current_app.config["TOKEN_TTL"]
+    db.session.add(
+        AuthToken(
+            token_hash=_token_digest(token),
+            user_id=user.id,
+            expires_at=expires_at,
+            client_address=address,
+            user_agent=(user_agent or "")[:255],
+        )
+    )
+    db.session.commit()
+    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
+
+
+def _refuse_if_throttled(username, address):
+    window = current_app.config["LOGIN_WINDOW"]
+    since = utcnow() - window
+    query = select(func.count(), func.min(LoginAttempt.attempted_at)).where(
+        LoginAttempt.username == username,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.attempted_at > since,
+    )
+    query = query.where(LoginAttempt.client_address == address) if address else query
+    failures, oldest = db.session.execute(query).one()
+    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        retry_after = max(1, int((oldest + window - utcnow()).total_seconds()) + 1)
+        raise TooManyRequests("登录失败次数过多，请稍后再试 / too many failed logins, try again later", retry_after)
+
+
+def authenticate(token):
+    """The active user behind a bearer token, or None when it is unknown, expired or revoked."""
+    row = db.session.execute(
+        select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == _token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    auth_token, user = row
+    if auth_token.revoked_at is not None or auth_token.expires_at <= utcnow() or not user.active:
+        return None
+    if auth_token.created_at < user.password_changed_at:
+        return None
+    return user, auth_token
+
+
+def current_user():
+    """The authenticated caller of this request; 401 when there is none."""
+    if "current_user" in g:
+        return g.current_user
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    found = authenticate(token.strip())
+    if found is None:
+        raise Unauthorized("登录已过期或无效，请重新登录 / token expired or revoked, please sign in again")
+    g.current_user, g.current_token = found
+    return g.current_user
+
+
+def logout():
+    """Revoke the token this request was made with."""
+    current_user()
+    g.current_token.revoked_at = utcnow()
+    db.session.commit()
+
+
+def revoke_all_tokens(user_id):
+    db.session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def change_password(user, current_password, new_password):
+    """Set a new password after checking the old one; every token of the user is revoked."""
+    if not verify_password(user.password_hash, current_password):
+        raise Forbidden("当前密码错误 / the current password is wrong")
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    revoke_all_tokens(user.id)
+    audit.record(user, "user.password_change", "user", user.id)
+    db.session.commit()
+
+
+def _check_password(password):
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 位 / password must have at least {MIN_PASSWORD_LENGTH} characters",
+            {"password": ["too short"]},
+        )
+
+
+def _area_by_code(code):
+    area = db.session.execute(select(Area).where(Area.code == code)).scalar_one_or_none()
+    if area is None:
+        raise Invalid(f"区域 {code} 不存在 / area {code} does not exist", {"area_code": ["unknown area"]})
+    return area
+
+
+def create_user(username, password, role, full_name, area_code=None, actor=None, department_id=None):
+    """Create an account; `actor` None means an operator at the CLI."""
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(ROLES)}"]})
+    area = _area_by_code(area_code) if area_code else None
+    expected_level = ROLE_AREA_LEVEL[role]
+    if expected_level and (
+        area is None or area.level not in (expected_level, "grid" if role == "worker" else expected_level)
+    ):
+        raise Invalid(
+            f"角色 {role} 需要绑定到{expected_level}级区域 / role {role} must be bound to a {expected_level}",
+            {"area_code": [f"a {expected_level} code is required"]},
+        )
+    if actor is not None:
+        _check_may_manage(actor, role, area)
+    _check_password(password)
+    if db.session.execute(select(User.id).where(User.username == username)).scalar() is not None:
+        raise Conflict(f"用户名 {username} 已存在 / username {username} is taken", {"username": ["taken"]})
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        area_id=area.id if area else None,
+        department_id=department_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id, area.code if area else None, {"role": role})
+    db.session.commit()
+    return user
+
+
+def _check_may_manage(actor, role, area):
+    require_role(actor, "admin", "street_reviewer", "community_admin")
+    allowed = {
+        "admin": ROLES,
+        "street_reviewer": ("worker", "community_admin", "department"),
+        "community_admin": ("worker",),
+    }[actor.role]
+    if role not in allowed:
+        raise Forbidden(f"您不能创建 {role} 账号 / you may not create {role} accounts")
+    if area is not None and not covers_code(actor, area.code):
+        raise Forbidden("该区域不在您的管辖范围内 / that area is outside yours")
+
+
+def list_users(actor, role=None):
+    """Users whose area lies inside the actor's area."""
+    require_role(actor, "admin", "street_reviewer", "community_admin")
+    query = select(User).outerjoin(Area, Area.id == User.area_id).order_by(User.username)
+    if role:
+        query = query.where(User.role == role)
+    if not (actor.role == "admin" and actor.area is None):
+        query = query.where(Area.code.startswith(actor.area.code))
+    return db.session.execute(query).scalars().all()
+
+
+def get_user(actor, user_id):
+    user = db.session.get(User, user_id)
+    if user is None or (actor.id != user.id and user not in list_users(actor)):
+        raise NotFound("用户不存在 / no such user")
+    return user
+
+
+def set_active(actor, user_id, active):
+    """Deactivate or reactivate an account; deactivation revokes its tokens at once."""
+    user = get_user(actor, user_id)
+    if user.id == actor.id:
+        raise Conflict("不能停用自己的账号 / you cannot deactivate yourself")
+    _check_may_manage(actor, user.role, user.area)
+    user.active = active
+    if not active:
+        revoke_all_tokens(user.id)
+    audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def token_ttl_seconds():
+    return int(current_app.config["TOKEN_TTL"] / timedelta(seconds=1))

@@ -1,0 +1,119 @@
+"""Settings read from environment variables and validated at start-up."""
+
+import os
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it and says why."""
+
+
+def _int(env, name, default, minimum=None):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _required_secret(env, name, testing):
+    value = env.get(name, "")
+    if testing and not value:
+        return "test-only-" + name.lower()
+    if len(value) < 32:
+        raise ConfigError(
+            f"{name} must be set to a random string of at least 32 characters "
+            "(make run writes one to .env; in production set it in the environment file)"
+        )
+    return value
+
+
+def load_config(env=None, overrides=None):
+    """Build the Flask config dict from the environment; raise ConfigError with a clear message."""
+    env = dict(os.environ if env is None else env)
+    overrides = overrides or {}
+    testing = bool(overrides.get("TESTING")) or _bool(env, "GRIDPATROL_TESTING", False)
+
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get(
+        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/gridpatrol"
+    )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    if not database_url.startswith("postgresql+psycopg://"):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+
+    tz_name = env.get("TIMEZONE", "Asia/Shanghai")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {tz_name!r} is not a known IANA time zone") from None
+
+    language = env.get("DEFAULT_LANGUAGE", "zh-CN")
+    if language not in ("zh-CN", "en"):
+        raise ConfigError("DEFAULT_LANGUAGE must be zh-CN or en")
+
+    config = {
+        "TESTING": testing,
+        "SECRET_KEY": _required_secret(env, "SECRET_KEY", testing),
+        "PII_KEY": env.get("PII_KEY", ""),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "pool_size": _int(env, "DB_POOL_SIZE", 5, minimum=1),
+            "max_overflow": _int(env, "DB_MAX_OVERFLOW", 5, minimum=0),
+            "pool_recycle": 1800,
+            "connect_args": {"connect_timeout": 5},
+        },
+        "TIMEZONE": tz_name,
+        "DEFAULT_LANGUAGE": language,
+        "TOKEN_TTL": timedelta(hours=_int(env, "TOKEN_TTL_HOURS", 24 * 14, minimum=1)),
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
+        "LOGIN_WINDOW": timedelta(minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15, minimum=1)),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 12, minimum=1) * 1024 * 1024,
+        "MAX_JSON_BYTES": _int(env, "MAX_JSON_KB", 4096, minimum=16) * 1024,
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),
+        "AREA_TOLERANCE_M2": _float(env, "AREA_TOLERANCE_M2", 50.0),
+        "MAX_POLYGON_VERTICES": _int(env, "MAX_POLYGON_VERTICES", 20000, minimum=100),
+        "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
+        "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        "PASSWORD_HASH_FAST": testing,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "GridPatrol 网格巡查 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        "JSON_SORT_KEYS": False,
+    }
+    config.update(overrides)
+    return config

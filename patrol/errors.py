@@ -1,0 +1,149 @@
+"""Domain exceptions and the single JSON error shape {"code", "status", "message", "errors"}."""
+
+import logging
+from http import HTTPStatus
+
+from flask import jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal in domain words; subclasses fix the HTTP status."""
+
+    status_code = 400
+
+    def __init__(self, message, errors=None, headers=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.headers = headers or {}
+
+
+class BadRequest(DomainError):
+    status_code = 400
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+
+    def __init__(self, message="请先登录 / authentication required", errors=None):
+        super().__init__(message, errors, {"WWW-Authenticate": 'Bearer realm="gridpatrol"'})
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class PreconditionFailed(DomainError):
+    status_code = 412
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+    def __init__(self, message, retry_after_seconds):
+        super().__init__(message, headers={"Retry-After": str(int(retry_after_seconds))})
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+    def __init__(self, message="服务暂不可用，请稍后重试 / service temporarily unavailable", retry_after=5):
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+def error_payload(status_code, message=None, errors=None):
+    """The one error body every failing request gets."""
+    phrase = HTTPStatus(status_code).phrase if status_code in HTTPStatus._value2member_map_ else "Error"
+    return {
+        "code": status_code,
+        "status": phrase,
+        "message": message or phrase,
+        "errors": errors or {},
+    }
+
+
+def error_response(status_code, message=None, errors=None, headers=None):
+    response = jsonify(error_payload(status_code, message, errors))
+    response.status_code = status_code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def http_exception_response(error: HTTPException):
+    """Werkzeug/webargs HTTP errors (404, 405, 413, 422 from schemas, …) in the error shape."""
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages") or {}
+    message = data.get("message")
+    if not message:
+        message = _default_message(error)
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return error_response(error.code or 500, message, errors, headers)
+
+
+def _default_message(error):
+    if error.code == 422:
+        return "请求内容校验失败 / the request did not pass validation"
+    if error.code == 413:
+        return "请求体过大 / the request body is too large"
+    if error.code == 400 and error.description:
+        return error.description
+    return error.name
+
+
+def register_error_handlers(app):
+    """Install handlers so that no request can answer outside the error shape."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error):
+        return error_response(error.status_code, error.message, error.errors, error.headers)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(error):
+        log.warning("database unavailable: %s", str(error).splitlines()[0])
+        return _unavailable()
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error):
+        if error.connection_invalidated:
+            return _unavailable()
+        log.exception("database error")
+        return error_response(500, "服务器内部错误 / internal server error")
+
+    @app.errorhandler(RecursionError)
+    def handle_deep_nesting(error):
+        return error_response(400, "JSON 嵌套过深 / JSON nested too deeply")
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        if isinstance(error, HTTPException):
+            return http_exception_response(error)
+        log.exception("unhandled error")
+        return error_response(500, "服务器内部错误 / internal server error")
+
+
+def _unavailable():
+    err = ServiceUnavailable()
+    return error_response(503, err.message, {}, err.headers)

@@ -1,0 +1,1 @@
+"""Health, security headers, request limits and the pages that host the PWA."""

@@ -1,0 +1,41 @@
+"""Health checks and serving the built PWA."""
+
+import os
+
+from flask import current_app, send_from_directory
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from patrol.errors import NotFound, ServiceUnavailable
+from patrol.extensions import db
+from patrol.localtime import tz, utcnow
+
+
+def health():
+    """Versions of the database and PostGIS, or 503 when either is unreachable."""
+    try:
+        row = db.session.execute(text("SELECT current_setting('server_version'), postgis_lib_version()")).one()
+    except SQLAlchemyError:
+        db.session.rollback()
+        raise ServiceUnavailable("数据库不可用 / database unavailable") from None
+    return {
+        "status": "ok",
+        "database": f"PostgreSQL {row[0]}",
+        "postgis": row[1],
+        "time": utcnow().astimezone(tz()),
+        "timezone": current_app.config["TIMEZONE"],
+    }
+
+
+def send_pwa_file(path):
+    """A file of the built PWA; unknown paths without an extension get index.html (client routing)."""
+    root = os.path.join(current_app.static_folder, "pwa", "dist")
+    if not os.path.isdir(root):
+        raise NotFound("PWA 尚未构建 / the PWA has not been built (run make build)")
+    full = os.path.normpath(os.path.join(root, path))
+    if full.startswith(root) and os.path.isfile(full):
+        hashed = "/assets/" in full
+        return send_from_directory(root, path, max_age=31536000 if hashed else 0)
+    if "." in os.path.basename(path):
+        raise NotFound("文件不存在 / no such file")
+    return send_from_directory(root, "index.html", max_age=0)

@@ -1,0 +1,3 @@
+from patrol import create_app
+
+app = create_app()
