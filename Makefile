@@ -57,7 +57,7 @@ seed:
 	$(WITH_ENV) $(VENV)/bin/flask seed-demo
 
 bench: setup
-	$(WITH_ENV) $(PY) -m bench
+	$(WITH_ENV) $(PY) -m bench $(BENCH)
 
 lint:
 	$(WITH_ENV) $(VENV)/bin/ruff check .
