@@ -8,6 +8,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v psql >/dev/null || missing+=(postgresql-client)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # deploy tests run `nginx -t`
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi
