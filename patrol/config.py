@@ -1,5 +1,6 @@
 """Settings read from environment variables and validated at start-up."""
 
+import ipaddress
 import os
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,27 @@ def _bool(env, name, default):
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _networks(env, name, default):
+    raw = env.get(name)
+    raw = default if raw is None else raw
+    networks = []
+    for part in raw.replace(" ", ",").split(","):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name} must be a comma-separated list of CIDR networks, got {part!r}") from None
+    return networks
+
+
+def _log_format(env):
+    value = env.get("LOG_FORMAT") or "json"
+    if value not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, got {value!r}")
+    return value
+
+
 def _required_secret(env, name, testing):
     value = env.get(name, "")
     if testing and not value:
@@ -53,6 +75,13 @@ def _required_secret(env, name, testing):
             "(make run writes one to .env; in production set it in the environment file)"
         )
     return value
+
+
+def _connect_args(env):
+    args = {"connect_timeout": 5}
+    if _bool(env, "DB_PGBOUNCER", False):
+        args["prepare_threshold"] = None
+    return args
 
 
 def load_config(env=None, overrides=None):
@@ -90,8 +119,16 @@ def load_config(env=None, overrides=None):
             "pool_size": _int(env, "DB_POOL_SIZE", 5, minimum=1),
             "max_overflow": _int(env, "DB_MAX_OVERFLOW", 5, minimum=0),
             "pool_recycle": 1800,
-            "connect_args": {"connect_timeout": 5},
+            "connect_args": _connect_args(env),
         },
+        # PgBouncer in transaction pooling mode cannot keep server-side prepared statements.
+        "DB_PGBOUNCER": _bool(env, "DB_PGBOUNCER", False),
+        "REPLICA_MAX_LAG_SECONDS": _float(env, "REPLICA_MAX_LAG_SECONDS", 30.0),
+        "REPLICA_CHECK_SECONDS": _float(env, "REPLICA_CHECK_SECONDS", 5.0),
+        "LOG_FORMAT": _log_format(env),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        "METRICS_ALLOW": _networks(env, "METRICS_ALLOW", "127.0.0.0/8,::1/128"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "TIMEZONE": tz_name,
         "DEFAULT_LANGUAGE": language,
         "TOKEN_TTL": timedelta(hours=_int(env, "TOKEN_TTL_HOURS", 24 * 14, minimum=1)),
