@@ -44,6 +44,13 @@ def _bool(env, name, default):
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(env, name, default, allowed):
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _networks(env, name, default):
     raw = env.get(name)
     raw = default if raw is None else raw
@@ -141,6 +148,11 @@ def load_config(env=None, overrides=None):
         "MAX_POLYGON_VERTICES": _int(env, "MAX_POLYGON_VERTICES", 20000, minimum=100),
         "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        # Base map of the worker app: tile URL template ({z}/{x}/{y}), attribution, and its CRS.
+        "BASEMAP_URL": env.get("BASEMAP_URL", ""),
+        "BASEMAP_ATTRIBUTION": env.get("BASEMAP_ATTRIBUTION", ""),
+        "BASEMAP_CRS": _choice(env, "BASEMAP_CRS", "wgs84", ("wgs84", "gcj02")),
+        "BASEMAP_MAX_ZOOM": _int(env, "BASEMAP_MAX_ZOOM", 18, minimum=1),
         "PASSWORD_HASH_FAST": testing,
         # flask-smorest / OpenAPI
         "API_TITLE": "GridPatrol 网格巡查 API",
