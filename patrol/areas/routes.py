@@ -16,12 +16,14 @@ from patrol.areas.schemas import (
     ImportResult,
 )
 from patrol.auth import current_user
+from patrol.replica import reads_from_replica
 
 blp = Blueprint("areas", __name__, url_prefix="/api/v1/areas", description="街道/社区/网格 / areas")
 
 
 @blp.route("")
 class Areas(MethodView):
+    @reads_from_replica
     @blp.arguments(AreaQuery, location="query")
     @blp.response(200, AreaCollection)
     def get(self, query):

@@ -1,9 +1,10 @@
-"""Request hooks: proxy headers, body size for JSON, security headers."""
+"""Request hooks: proxy headers, request id and logs, metrics, body size for JSON, security headers."""
 
 from flask import g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from patrol.errors import PayloadTooLarge
+from patrol.system import logs, monitoring
 
 CSP = "; ".join(
     [
@@ -28,6 +29,9 @@ def install(app):
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    logs.configure(app)
+    app.before_request(logs.start_request)
 
     @app.before_request
     def forget_previous_caller():
@@ -59,3 +63,7 @@ def install(app):
         if request.path.startswith("/api/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
+
+    # Registered last, so they run first: every response is counted and logged, errors included.
+    app.after_request(logs.finish_request)
+    app.after_request(monitoring.observe_request)

@@ -1,4 +1,4 @@
-"""Health check and the HTML entry points."""
+"""Health, readiness, metrics and the HTML entry points."""
 
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, redirect, send_from_directory
@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from patrol.system import service
+from patrol.system import monitoring, service
 
 blp = Blueprint("system", __name__, url_prefix="/api/v1", description="运行状态 / health")
 pages = FlaskBlueprint("pages", __name__)
@@ -27,6 +27,26 @@ class Health(MethodView):
     def get(self):
         """Liveness with database and PostGIS versions; 503 when the database is unreachable."""
         return service.health()
+
+
+class ReadyOut(Schema):
+    status = fields.String()
+    migrations = fields.List(fields.String())
+
+
+@blp.route("/ready")
+class Ready(MethodView):
+    @blp.response(200, ReadyOut)
+    @blp.doc(security=[])
+    def get(self):
+        """Readiness: database reachable and migrations at the code's heads; 503 otherwise."""
+        return service.readiness()
+
+
+@pages.route("/metrics")
+def metrics():
+    """Prometheus metrics, for METRICS_ALLOW networks or the METRICS_TOKEN bearer only."""
+    return monitoring.exposition()
 
 
 @pages.route("/")

@@ -1,7 +1,10 @@
-"""Health checks and serving the built PWA."""
+"""Health and readiness checks and serving the built PWA."""
 
 import os
+from functools import cache
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import current_app, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +28,36 @@ def health():
         "time": utcnow().astimezone(tz()),
         "timezone": current_app.config["TIMEZONE"],
     }
+
+
+@cache
+def migration_heads(directory):
+    """The head revisions of the migration scripts shipped with this code."""
+    config = Config()
+    config.set_main_option("script_location", directory)
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def _migrations_directory():
+    directory = current_app.extensions["migrate"].directory
+    if not os.path.isabs(directory) and not os.path.isdir(directory):
+        directory = os.path.join(os.path.dirname(current_app.root_path), directory)
+    return directory
+
+
+def readiness():
+    """Ready when the database answers and its migrations are exactly the code's heads; 503 otherwise."""
+    try:
+        applied = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:
+        db.session.rollback()
+        raise ServiceUnavailable("数据库不可用 / database unavailable") from None
+    expected = migration_heads(_migrations_directory())
+    if applied != expected:
+        error = ServiceUnavailable("数据库迁移未完成 / database migrations are not at the current heads")
+        error.errors = {"migrations": {"database": sorted(applied), "code": sorted(expected)}}
+        raise error
+    return {"status": "ready", "migrations": sorted(applied)}
 
 
 def send_pwa_file(path):

@@ -1,0 +1,115 @@
+"""Structured logs: one JSON object per line (or plain text), each carrying the request id."""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+request_log = logging.getLogger("patrol.request")
+
+
+def request_id_from(incoming):
+    """The caller's X-Request-ID when it is a sane token, else a new random id."""
+    if incoming and _VALID_REQUEST_ID.match(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def current_request_id():
+    """The id of the request being served, or None outside a request."""
+    return g.get("request_id") if has_request_context() else None
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps every record with the current request id."""
+
+    def filter(self, record):
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id and any `extra` fields."""
+
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Human-readable lines with the request id in brackets."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record):
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id() or "-"
+        return super().format(record)
+
+
+def configure(app):
+    """Send the root logger to stderr in the configured format; idempotent (one handler per process)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_gridpatrol", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._gridpatrol = True
+    handler.setFormatter(JsonFormatter() if app.config["LOG_FORMAT"] == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
+    root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+
+
+def start_request():
+    """Remember the request id and the start time of this request."""
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+    g.pop("db_role", None)
+    g.request_started = time.perf_counter()
+
+
+def finish_request(response):
+    """Return the request id in a header and write the access line of this request."""
+    request_id = g.get("request_id") or request_id_from(None)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    started = g.get("request_started")
+    user = g.get("current_user")
+    request_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "endpoint": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            "remote_addr": request.remote_addr,
+            "user_id": getattr(user, "id", None),
+            "db": g.get("db_role", "primary"),
+        },
+    )
+    return response

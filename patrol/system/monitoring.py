@@ -1,0 +1,75 @@
+"""Request metrics, DB pool figures and the protected Prometheus exposition at /metrics."""
+
+import hmac
+import ipaddress
+import os
+import time
+
+from flask import Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from sqlalchemy.pool import QueuePool
+
+from patrol.errors import Forbidden
+from patrol.extensions import db
+from patrol.metrics import DB_POOL_CONNECTIONS, REQUEST_SECONDS, REQUESTS
+
+
+def observe_request(response):
+    """Count the request and its latency under its URL rule (unmatched paths share one label)."""
+    endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
+    REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    started = g.get("request_started")
+    if started is not None:
+        REQUEST_SECONDS.labels(request.method, endpoint).observe(time.perf_counter() - started)
+    return response
+
+
+def observe_pools(app):
+    """Publish this worker's pool figures for the primary and, when configured, the replica."""
+    from patrol import replica
+
+    engines = {"primary": db.engines[None]}
+    replica_engine = replica.configured_engine(app)
+    if replica_engine is not None:
+        engines["replica"] = replica_engine
+    for name, engine in engines.items():
+        pool = engine.pool
+        if not isinstance(pool, QueuePool):
+            continue
+        DB_POOL_CONNECTIONS.labels(name, "checked_out").set(pool.checkedout())
+        DB_POOL_CONNECTIONS.labels(name, "idle").set(pool.checkedin())
+        DB_POOL_CONNECTIONS.labels(name, "overflow").set(max(pool.overflow(), 0))
+        DB_POOL_CONNECTIONS.labels(name, "size").set(pool.size())
+
+
+def require_metrics_access():
+    """Only callers from METRICS_ALLOW networks or with the METRICS_TOKEN bearer may scrape."""
+    token = current_app.config.get("METRICS_TOKEN", "")
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+        return
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        address = None
+    if address is not None:
+        if address.version == 6 and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        for network in current_app.config.get("METRICS_ALLOW", []):
+            if address in ipaddress.ip_network(network):
+                return
+    raise Forbidden("指标仅对监控系统开放 / metrics are only available to the monitoring system")
+
+
+def exposition():
+    """The Prometheus text exposition; aggregated over all gunicorn workers in multiprocess mode."""
+    require_metrics_access()
+    observe_pools(current_app)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    response = Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    response.headers["Cache-Control"] = "no-store"
+    return response
