@@ -1,0 +1,1 @@
+"""Incidents: report, categories, departments, closed-loop dispatch, deadlines and indicators."""

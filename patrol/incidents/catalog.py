@@ -1,0 +1,226 @@
+"""Categories, departments and the holiday calendar: seeded defaults, managed by admins."""
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from patrol.areas.models import Area
+from patrol.auth.scope import area_prefix, require_role
+from patrol.errors import Conflict, Forbidden, Invalid, NotFound
+from patrol.extensions import db
+from patrol.incidents import defaults
+from patrol.incidents.models import Category, Department, Holiday
+
+
+def seed_categories():
+    """Insert the default categories that are missing (idempotent; the migration seeds the same list)."""
+    for n, (code, name, dept, value, unit, subs) in enumerate(defaults.CATEGORIES):
+        values = {
+            "code": code,
+            "name": name,
+            "department_code": dept,
+            "deadline_value": value,
+            "deadline_unit": unit,
+            "sort": n,
+        }
+        db.session.execute(insert(Category).values(values).on_conflict_do_nothing(index_elements=["code"]))
+        parent_id = db.session.execute(select(Category.id).where(Category.code == code)).scalar_one()
+        rows = [
+            {
+                "code": sub_code,
+                "name": sub_name,
+                "parent_id": parent_id,
+                "department_code": dept,
+                "deadline_value": sub_value,
+                "deadline_unit": sub_unit,
+                "sort": m,
+            }
+            for m, (sub_code, sub_name, sub_value, sub_unit) in enumerate(subs)
+        ]
+        db.session.execute(insert(Category).values(rows).on_conflict_do_nothing(index_elements=["code"]))
+    db.session.commit()
+
+
+def seed_departments(street):
+    """The default departments of a street, when missing (idempotent)."""
+    rows = [{"street_id": street.id, "code": code, "name": name} for code, name in defaults.DEPARTMENTS]
+    db.session.execute(insert(Department).values(rows).on_conflict_do_nothing(constraint="uq_department_street_code"))
+    db.session.commit()
+    return department_list_for_street(street.id)
+
+
+def department_list_for_street(street_id):
+    return (
+        db.session.execute(select(Department).where(Department.street_id == street_id).order_by(Department.id))
+        .scalars()
+        .all()
+    )
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+def list_categories(user, include_inactive=False):
+    """All categories, top level first then children, ordered for pickers."""
+    query = select(Category).order_by(
+        func.coalesce(Category.parent_id, Category.id), Category.parent_id.nullsfirst(), Category.sort, Category.code
+    )
+    if not include_inactive:
+        query = query.where(Category.active.is_(True))
+    return db.session.execute(query).scalars().all()
+
+
+def category_by_code(code):
+    return db.session.execute(select(Category).where(Category.code == code)).scalar_one_or_none()
+
+
+def reportable_category(code):
+    """An active sub-category (小类) by code, or 422 naming the problem."""
+    category = category_by_code(code)
+    if category is None or not category.active:
+        raise Invalid(f"未知的事件类别 {code} / unknown category {code}", {"category": ["unknown category"]})
+    has_children = db.session.execute(select(Category.id).where(Category.parent_id == category.id).limit(1)).first()
+    if has_children:
+        raise Invalid("请选择小类 / choose a sub-category", {"category": ["a top-level category has sub-categories"]})
+    return category
+
+
+def create_category(user, data):
+    """Add a category or sub-category (admin)."""
+    require_role(user, "admin")
+    if category_by_code(data["code"]) is not None:
+        raise Conflict(f"类别编码 {data['code']} 已存在 / category code taken", {"code": ["taken"]})
+    parent = None
+    if data.get("parent_code"):
+        parent = category_by_code(data["parent_code"])
+        if parent is None or parent.parent_id is not None:
+            raise Invalid(
+                "上级类别必须是大类 / parent must be a top-level category", {"parent_code": ["not a top level"]}
+            )
+    category = Category(
+        code=data["code"],
+        name=data["name"],
+        parent_id=parent.id if parent else None,
+        department_code=data.get("department_code") or (parent.department_code if parent else None),
+        deadline_value=data.get("deadline_value") or 3,
+        deadline_unit=data.get("deadline_unit") or "workdays",
+        sort=data.get("sort", 0),
+    )
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def update_category(user, category_id, data):
+    """Change name, default department, deadline, order or active flag (admin)."""
+    require_role(user, "admin")
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise NotFound("类别不存在 / no such category")
+    for key in ("name", "department_code", "deadline_value", "deadline_unit", "sort", "active"):
+        if key in data:
+            setattr(category, key, data[key])
+    category.updated_at = func.now()
+    db.session.commit()
+    return category
+
+
+# --- departments ----------------------------------------------------------------------------
+
+
+def _street_of(user):
+    prefix = area_prefix(user)
+    return None if prefix is None else prefix[:9]
+
+
+def list_departments(user, street_code=None):
+    """Departments of the streets the caller sees."""
+    query = select(Department).join(Area, Area.id == Department.street_id).order_by(Department.street_id, Department.id)
+    own = _street_of(user)
+    if own is not None:
+        query = query.where(Area.code == own)
+    if street_code:
+        query = query.where(Area.code == street_code)
+    return db.session.execute(query).scalars().all()
+
+
+def department_in_street(department_id, street_id):
+    """The active department of that street, or 422."""
+    department = db.session.get(Department, department_id)
+    if department is None or department.street_id != street_id or not department.active:
+        raise Invalid("部门不存在或不属于本街道 / no such department in this street", {"department_id": ["unknown"]})
+    return department
+
+
+def default_department(category, street_id):
+    if not category.department_code:
+        return None
+    return db.session.execute(
+        select(Department).where(
+            Department.street_id == street_id, Department.code == category.department_code, Department.active.is_(True)
+        )
+    ).scalar_one_or_none()
+
+
+def create_department(user, data):
+    """Add a department to a street (admin)."""
+    require_role(user, "admin")
+    street = db.session.execute(
+        select(Area).where(Area.code == data["street_code"], Area.level == "street")
+    ).scalar_one_or_none()
+    if street is None:
+        raise Invalid("街道不存在 / no such street", {"street_code": ["unknown street"]})
+    if _street_of(user) not in (None, street.code):
+        raise Forbidden("该街道不在您的管辖范围内 / that street is outside your area")
+    exists = db.session.execute(
+        select(Department.id).where(Department.street_id == street.id, Department.code == data["code"])
+    ).first()
+    if exists:
+        raise Conflict("部门编码已存在 / department code taken", {"code": ["taken"]})
+    department = Department(street_id=street.id, code=data["code"], name=data["name"], phone=data.get("phone"))
+    db.session.add(department)
+    db.session.commit()
+    return department
+
+
+def update_department(user, department_id, data):
+    """Rename, change phone or (de)activate a department (admin)."""
+    require_role(user, "admin")
+    department = db.session.get(Department, department_id)
+    if department is None or department not in list_departments(user):
+        raise NotFound("部门不存在 / no such department")
+    for key in ("name", "phone", "active"):
+        if key in data:
+            setattr(department, key, data[key])
+    db.session.commit()
+    return department
+
+
+# --- holiday calendar -----------------------------------------------------------------------
+
+
+def list_holidays(user, year=None):
+    query = select(Holiday).order_by(Holiday.day)
+    if year:
+        query = query.where(func.extract("year", Holiday.day) == year)
+    return db.session.execute(query).scalars().all()
+
+
+def put_holiday(user, day, name, is_workday):
+    """Mark a day as a holiday or as a working day (调休); replaces an existing entry (admin)."""
+    require_role(user, "admin")
+    db.session.execute(
+        insert(Holiday)
+        .values(day=day, name=name, is_workday=is_workday)
+        .on_conflict_do_update(index_elements=["day"], set_={"name": name, "is_workday": is_workday})
+    )
+    db.session.commit()
+    return db.session.get(Holiday, day)
+
+
+def delete_holiday(user, day):
+    require_role(user, "admin")
+    holiday = db.session.get(Holiday, day)
+    if holiday is None:
+        raise NotFound("该日期不在日历中 / no calendar entry for that day")
+    db.session.delete(holiday)
+    db.session.commit()

@@ -1,0 +1,338 @@
+"""Reporting incidents, reading them and the rules of who sees what."""
+
+import base64
+import binascii
+import uuid
+from datetime import datetime, timedelta
+
+from shapely.geometry import Point
+from sqlalchemy import String, and_, cast, false, or_, select, true
+from sqlalchemy.dialects.postgresql import insert
+
+from patrol.areas.models import Area
+from patrol.areas.queries import grid_at
+from patrol.auth.models import User
+from patrol.auth.scope import area_prefix, require_role, visible_grid_ids
+from patrol.errors import Conflict, Forbidden, Invalid, NotFound
+from patrol.extensions import db
+from patrol.geo import GeometryError, in_china, parse_point, to_db, to_geojson
+from patrol.incidents import catalog, queries
+from patrol.incidents.models import OPEN_STATUSES, Category, Incident, IncidentEvent
+from patrol.localtime import local_midnight, utcnow
+from patrol.photos import service as photos
+from patrol.photos.models import PhotoUse
+
+REPORTER_ROLES = ("worker", "community_admin", "street_reviewer", "admin")
+ACTIVE_STATUSES = ("dispatched", "in_progress", "resolved")  # the deadline runs
+
+
+def visible_clause(user):
+    """SQL condition limiting incidents to what the user may see."""
+    if user.role == "worker":
+        return or_(Incident.grid_id.in_(visible_grid_ids(user)), Incident.reporter_id == user.id)
+    if user.role == "department":
+        return Incident.department_id == user.department_id if user.department_id else false()
+    prefix = area_prefix(user)
+    if prefix is None:
+        return true()
+    return Incident.grid_code.startswith(prefix) if prefix else false()
+
+
+def _department_photo_uses(user):
+    if user.role != "department" or not user.department_id:
+        return None
+    return (
+        select(PhotoUse.id)
+        .join(Incident, and_(PhotoUse.record_type == "incident", PhotoUse.record_id == cast(Incident.id, String)))
+        .where(Incident.department_id == user.department_id)
+    )
+
+
+photos.VISIBILITY_HOOKS.append(_department_photo_uses)
+
+
+def overdue_clause(now=None):
+    return and_(Incident.status.in_(ACTIVE_STATUSES), Incident.due_at < (now or utcnow()))
+
+
+def _point(location):
+    """GeoJSON dict, Shapely point or (lon, lat) -> Shapely point inside China."""
+    try:
+        if isinstance(location, dict):
+            return parse_point(location)
+        geom = location if isinstance(location, Point) else Point(*location)
+    except (GeometryError, TypeError, ValueError) as exc:
+        raise Invalid(f"位置无效 / invalid location: {exc}", {"location": [str(exc)]}) from None
+    if geom.geom_type != "Point" or not in_china(geom.x, geom.y):
+        raise Invalid("位置不在中国境内 / location is outside China", {"location": ["outside China"]})
+    return geom
+
+
+def _report_scope(user):
+    """Code prefix of where the user may report: a worker's street, else the user's own area."""
+    if user.role == "worker":
+        return user.area.code[:9] if user.area else ""
+    return area_prefix(user)
+
+
+def locate_grid(user, geom):
+    """The grid of a report: containing or nearest within 50 m, inside the caller's area."""
+    scope = _report_scope(user)
+    if scope == "":
+        raise Forbidden("账号未绑定区域 / your account is not bound to an area")
+    grid_id = grid_at(geom.x, geom.y, 50, code_prefix=scope)
+    if grid_id is None:
+        if scope is not None and grid_at(geom.x, geom.y, 50) is not None:
+            raise Forbidden(
+                "该位置不在您所在街道/社区的网格内 / this location lies outside your street or community",
+                {"location": ["outside your area"]},
+            )
+        raise Invalid(
+            "该位置不在任何网格内（50 米内也没有）/ no grid at or within 50 m of this location",
+            {"location": ["no grid here"]},
+        )
+    return db.session.get(Area, grid_id)
+
+
+def _reported_at(value):
+    now = utcnow()
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise Invalid("时间须带时区 / time needs a time zone", {"reported_at": ["naive datetime"]})
+    if value > now + timedelta(minutes=10):
+        raise Invalid("上报时间不能晚于现在 / reported_at is in the future", {"reported_at": ["in the future"]})
+    if value < now - timedelta(days=30):
+        raise Invalid("上报时间过早 / reported_at is more than 30 days ago", {"reported_at": ["too old"]})
+    return value
+
+
+def report_incident(user, data, *, commit=True):
+    """Create an incident from a loaded report (replay of the same id returns it); -> (incident, created)."""
+    require_role(user, *REPORTER_ROLES)
+    incident_id = data["id"] if isinstance(data["id"], uuid.UUID) else uuid.UUID(str(data["id"]))
+    existing = db.session.get(Incident, incident_id)
+    if existing is not None:
+        return _replayed(user, existing)
+    geom = _point(data["location"])
+    category = catalog.reportable_category(data["category"])
+    grid = locate_grid(user, geom)
+    on_spot = bool(data.get("handled_on_spot"))
+    note = (data.get("note") or "").strip() or None
+    if on_spot and not note:
+        raise Invalid("就地解决需填写处理说明 / handled on the spot needs a note", {"note": ["required"]})
+    reported_at = _reported_at(data.get("reported_at"))
+    status = "closed" if on_spot else "reported"
+    row = {
+        "id": incident_id,
+        "reporter_id": user.id,
+        "grid_id": grid.id,
+        "grid_code": grid.code,
+        "district_code": grid.district_code,
+        "location": to_db(geom),
+        "category_id": category.id,
+        "description": (data.get("description") or "").strip(),
+        "source": data.get("source") or "patrol",
+        "patrol_id": data.get("patrol_id"),
+        "visit_id": data.get("visit_id"),
+        "status": status,
+        "handled_on_spot": on_spot,
+        "note": note,
+        "reported_at": reported_at,
+        "closed_at": reported_at if on_spot else None,
+        "version": 1,
+        "updated_at": utcnow(),
+    }
+    inserted = db.session.execute(insert(Incident).values(row).on_conflict_do_nothing().returning(Incident.id))
+    if inserted.scalar() is None:  # the same id arrived concurrently
+        return _replayed(user, db.session.get(Incident, incident_id))
+    photo_ids = photos.attach_photos(user, data.get("photo_ids") or [], "incident", incident_id, grid.id)
+    db.session.add(
+        IncidentEvent(
+            incident_id=incident_id,
+            action="report",
+            from_status=None,
+            to_status=status,
+            actor_id=user.id,
+            at=reported_at,
+            note=note,
+            photo_ids=photo_ids,
+            detail={"handled_on_spot": on_spot},
+        )
+    )
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return db.session.get(Incident, incident_id), True
+
+
+def _replayed(user, incident):
+    if incident.reporter_id != user.id:
+        raise Conflict("该编号已被其他事件使用 / this id belongs to another incident", {"id": ["taken"]})
+    return incident, False
+
+
+def report(user, data):
+    """POST /incidents: the incident, whether it was new, and possible duplicates nearby."""
+    incident, created = report_incident(user, data)
+    answer = incident_dict(incident, user, detail=True)
+    answer["possible_duplicates"] = [] if incident.handled_on_spot else queries.possible_duplicates(incident.id)
+    return answer, created
+
+
+def get_visible(user, incident_id, lock=False):
+    """The incident if the user may see it, else 404 (its existence is not revealed)."""
+    query = select(Incident).where(Incident.id == incident_id, visible_clause(user))
+    if lock:
+        query = query.with_for_update(of=Incident).execution_options(populate_existing=True)
+    incident = db.session.execute(query).scalar_one_or_none()
+    if incident is None:
+        raise NotFound("事件不存在 / no such incident")
+    return incident
+
+
+def get_incident(user, incident_id):
+    return incident_dict(get_visible(user, incident_id), user, detail=True)
+
+
+def _encode_cursor(incident):
+    raw = f"{incident.reported_at.isoformat()}|{incident.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor):
+    try:
+        moment, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(moment), uuid.UUID(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("分页游标无效 / invalid cursor", {"cursor": ["invalid"]}) from None
+
+
+def _filters(query, filters):
+    if filters.get("status"):
+        query = query.where(Incident.status.in_(filters["status"]))
+    if filters.get("category"):
+        codes = select(Category.id).where(Category.code.startswith(filters["category"]))
+        query = query.where(Incident.category_id.in_(codes))
+    for key in ("department_id", "grid_id", "source", "handled_on_spot"):
+        if filters.get(key) is not None:
+            query = query.where(getattr(Incident, key) == filters[key])
+    if filters.get("overdue") is not None:
+        clause = overdue_clause()
+        query = query.where(clause if filters["overdue"] else ~clause)
+    if filters.get("date_from"):
+        query = query.where(Incident.reported_at >= local_midnight(filters["date_from"]))
+    if filters.get("date_to"):
+        query = query.where(Incident.reported_at < local_midnight(filters["date_to"] + timedelta(days=1)))
+    if filters.get("mine"):
+        query = query.where(Incident.reporter_id == filters["user_id"])
+    if filters.get("open") is not None:
+        is_open = Incident.status.in_(OPEN_STATUSES)
+        query = query.where(is_open if filters["open"] else ~is_open)
+    return query
+
+
+def list_incidents(user, limit=50, cursor=None, **filters):
+    """Newest first; keyset pagination: pass next_cursor back as cursor for the next page."""
+    query = select(Incident).where(visible_clause(user))
+    query = _filters(query, {**filters, "user_id": user.id})
+    if cursor:
+        moment, ident = _decode_cursor(cursor)
+        query = query.where(
+            or_(Incident.reported_at < moment, and_(Incident.reported_at == moment, Incident.id < ident))
+        )
+    rows = db.session.execute(query.order_by(Incident.reported_at.desc(), Incident.id.desc()).limit(limit + 1))
+    incidents = rows.scalars().all()
+    more = len(incidents) > limit
+    incidents = incidents[:limit]
+    return {
+        "items": [incident_dict(i, user) for i in incidents],
+        "next_cursor": _encode_cursor(incidents[-1]) if more else None,
+    }
+
+
+def etag(incident):
+    return f'"{incident.id}.{incident.version}"'
+
+
+def incident_dict(incident, user, detail=False):
+    """The incident as the API shows it; detail adds history, photos and merged duplicates."""
+    from patrol.incidents.workflow import allowed_actions
+
+    category = incident.category
+    parent = category.parent
+    grid = db.session.get(Area, incident.grid_id)
+    reporter = db.session.get(User, incident.reporter_id) if incident.reporter_id else None
+    now = utcnow()
+    body = {
+        "id": incident.id,
+        "status": incident.status,
+        "category": {
+            "code": category.code,
+            "name": category.name,
+            "parent_code": parent.code if parent else None,
+            "parent_name": parent.name if parent else None,
+        },
+        "description": incident.description,
+        "source": incident.source,
+        "location": to_geojson(incident.location),
+        "grid": {"id": grid.id, "code": grid.code, "name": grid.name},
+        "reporter": {"id": reporter.id, "full_name": reporter.full_name} if reporter else None,
+        "department": (
+            {"id": incident.department.id, "name": incident.department.name} if incident.department else None
+        ),
+        "patrol_id": incident.patrol_id,
+        "visit_id": incident.visit_id,
+        "handled_on_spot": incident.handled_on_spot,
+        "note": incident.note,
+        "reported_at": incident.reported_at,
+        "accepted_at": incident.accepted_at,
+        "dispatched_at": incident.dispatched_at,
+        "due_at": incident.due_at,
+        "resolved_at": incident.resolved_at,
+        "closed_at": incident.closed_at,
+        "overdue": bool(incident.status in ACTIVE_STATUSES and incident.due_at and incident.due_at < now),
+        "closed_late": bool(incident.status == "closed" and incident.due_at and incident.closed_at > incident.due_at),
+        "rework_count": incident.rework_count,
+        "reopen_count": incident.reopen_count,
+        "merged_into": incident.merged_into,
+        "version": incident.version,
+        "updated_at": incident.updated_at,
+        "allowed_actions": allowed_actions(user, incident),
+    }
+    if detail:
+        body["photo_ids"] = photos.photos_of("incident", incident.id)
+        body["history"] = history(incident.id)
+        body["merged_from"] = [
+            {"id": other.id, "reporter_id": other.reporter_id, "reported_at": other.reported_at}
+            for other in db.session.execute(
+                select(Incident).where(Incident.merged_into == incident.id).order_by(Incident.reported_at)
+            ).scalars()
+        ]
+    return body
+
+
+def history(incident_id):
+    """Every action on the incident, oldest first."""
+    rows = db.session.execute(
+        select(IncidentEvent, User.full_name)
+        .outerjoin(User, User.id == IncidentEvent.actor_id)
+        .where(IncidentEvent.incident_id == incident_id)
+        .order_by(IncidentEvent.id)
+    ).all()
+    return [
+        {
+            "action": event.action,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "actor_id": event.actor_id,
+            "actor_name": name,
+            "at": event.at,
+            "note": event.note,
+            "department_id": event.department_id,
+            "photo_ids": list(event.photo_ids or []),
+            "detail": event.detail,
+        }
+        for event, name in rows
+    ]

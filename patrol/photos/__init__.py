@@ -1,0 +1,1 @@
+"""Photos shared by incidents, visits and tasks: content-addressed, EXIF-free, size-limited."""
