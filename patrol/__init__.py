@@ -1,6 +1,7 @@
 """GridPatrol: grid patrols, incidents and visits for grid-based community governance."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from patrol.config import load_config
 
@@ -9,12 +10,21 @@ def create_app(test_config=None):
     """Application factory: config, extensions, blueprints, error handlers, CLI."""
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.update(load_config(overrides=test_config))
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_request_hooks(app)
     return app
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:…>` ids bounded to PostgreSQL integer, so an id out of range is a 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_extensions(app):

@@ -4,7 +4,7 @@ import logging
 from http import HTTPStatus
 
 from flask import jsonify
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,10 @@ def register_error_handlers(app):
     def handle_database_error(error):
         if error.connection_invalidated:
             return _unavailable()
+        if isinstance(error, DataError):
+            # A value the schema let through but the column cannot hold (e.g. an integer past int4).
+            log.warning("database refused a value: %s", str(error.orig).splitlines()[0])
+            return error_response(422, "数值超出允许范围 / a value is out of the allowed range")
         log.exception("database error")
         return error_response(500, "服务器内部错误 / internal server error")
 

@@ -1,0 +1,32 @@
+"""Property-based fuzzing of the whole API from its OpenAPI document (schemathesis, bounded)."""
+
+import json
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from patrol import create_app
+
+ERROR_KEYS = {"code", "status", "message", "errors"}
+
+
+# A second app instance on the same test database: schemathesis needs the schema at import time.
+fuzz_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL", "")})
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", fuzz_app)
+
+
+@pytest.fixture
+def admin_headers(demo, login):
+    return login("demo-admin").headers
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_no_server_error_and_one_error_shape(case, admin_headers):
+    response = case.call(headers=admin_headers)
+    assert response.status_code < 500, (case.method, case.formatted_path, response.text[:300])
+    if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
+        body = json.loads(response.text)
+        assert set(body) == ERROR_KEYS, (case.method, case.formatted_path, body)
