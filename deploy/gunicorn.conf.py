@@ -1,17 +1,82 @@
-"""gunicorn settings; every value can be overridden with GUNICORN_* environment variables."""
+"""gunicorn settings for GridPatrol; every value can be overridden with GUNICORN_* environment variables.
 
+    gunicorn -c deploy/gunicorn.conf.py wsgi:app
+    kill -HUP <master pid>      # graceful reload: new workers with the new code, old ones finish their requests
+
+The listening socket stays with the master during a reload, so no request is refused.
+"""
+
+import glob
 import multiprocessing
 import os
+import sys
+import tempfile
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def _int(name, default):
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+cpus = multiprocessing.cpu_count()
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+# Requests mostly wait on PostgreSQL: a few processes per core, each with a few threads.
+workers = _int("GUNICORN_WORKERS", min(cpus * 2 + 1, 17))
+threads = _int("GUNICORN_THREADS", 4)
 worker_class = "gthread"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
-graceful_timeout = 30
+timeout = _int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-errorlog = "-"
+preload_app = False  # a HUP must load the new code in the new workers
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "gridpatrol"
+
+# Prometheus multiprocess mode: every worker writes its figures to files in this directory, which
+# must exist before the app (and prometheus_client) is imported by a worker.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gridpatrol-metrics-")
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+log_format = os.environ.get("LOG_FORMAT", "json")
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
+# In JSON mode the app writes one structured access line per request (with the request id, endpoint,
+# user and database used), so gunicorn's own access log is off unless asked for.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-" if log_format == "text" else "") or None
+
+if log_format == "json":
+    from patrol.system.logs import JsonFormatter
+
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"level": loglevel.upper(), "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        },
+    }
+
+
+def on_starting(server):
+    """Forget the metric files of a previous run of the master."""
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.unlink(path)
+
+
+def child_exit(server, worker):
+    """Drop the live gauges of a worker that exited."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
