@@ -62,13 +62,17 @@ def readiness():
 
 def send_pwa_file(path):
     """A file of the built PWA; unknown paths without an extension get index.html (client routing)."""
-    root = os.path.join(current_app.static_folder, "pwa", "dist")
+    root = os.path.realpath(os.path.join(current_app.static_folder, "pwa", "dist"))
     if not os.path.isdir(root):
         raise NotFound("PWA 尚未构建 / the PWA has not been built (run make build)")
-    full = os.path.normpath(os.path.join(root, path))
+    full = os.path.realpath(os.path.join(root, path))
+    # realpath on both sides: the static folder is configured as ../static, and "path" may contain "..".
     if full.startswith(root) and os.path.isfile(full):
         hashed = "/assets/" in full
-        return send_from_directory(root, path, max_age=31536000 if hashed else 0)
+        response = send_from_directory(root, path, max_age=31536000 if hashed else 0)
+        if not hashed:
+            response.headers["Cache-Control"] = "no-cache"  # the service worker and shell must revalidate
+        return response
     if "." in os.path.basename(path):
         raise NotFound("文件不存在 / no such file")
     return send_from_directory(root, "index.html", max_age=0)
