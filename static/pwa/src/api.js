@@ -1,0 +1,76 @@
+// JSON API calls with the stored bearer token; a 401 marks the session expired (the outbox is untouched).
+import { get, set } from "./store.js";
+import { setMeta } from "./db.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+export class Offline extends Error {}
+
+export async function request(method, url, { json, form, token, timeout = 20000 } = {}) {
+  const session = get().session;
+  const headers = {};
+  const bearer = token || (session && !session.expired && session.token);
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body, signal: controller.signal, cache: "no-store" });
+  } catch (error) {
+    throw new Offline(String(error));
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  try {
+    data = response.status === 204 ? null : await response.json();
+  } catch {
+    if (response.ok) throw new Offline("unreadable response");
+  }
+  if (response.status === 401 && bearer && !token) await expireSession();
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export async function expireSession() {
+  const session = get().session;
+  if (!session || session.expired) return;
+  const expired = { ...session, token: null, expired: true };
+  await setMeta("session", expired);
+  set({ session: expired });
+}
+
+export async function signIn(username, password) {
+  const answer = await request("POST", "/api/v1/auth/login", { json: { username, password } });
+  const token = answer.access_token;
+  const user = answer.user || (await request("GET", "/api/v1/auth/me", { token }));
+  const session = { token, user: { id: user.id, username: user.username, full_name: user.full_name, role: user.role } };
+  await setMeta("session", session);
+  set({ session });
+  return session;
+}
+
+export async function signOut() {
+  try {
+    await request("POST", "/api/v1/auth/logout");
+  } catch {
+    // offline: the token is forgotten on the phone anyway
+  }
+  const session = get().session;
+  const forgotten = session ? { user: session.user, token: null, expired: true } : null;
+  await setMeta("session", forgotten);
+  set({ session: forgotten });
+}

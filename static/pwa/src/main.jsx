@@ -1,0 +1,27 @@
+// Start-up: restore the session and data from IndexedDB, render, register the service worker, drain.
+import { render } from "preact";
+import "./style.css";
+import { App } from "./app.jsx";
+import { getMeta } from "./db.js";
+import { setLanguage } from "./i18n.js";
+import { set } from "./store.js";
+import { drain, installTriggers, loadLocal } from "./sync.js";
+import { resume } from "./tracking.js";
+import { registerWorker } from "./sw-client.js";
+
+async function boot() {
+  const [session, lang] = await Promise.all([getMeta("session"), getMeta("lang", "zh-CN")]);
+  await setLanguage(lang);
+  set({ session });
+  await loadLocal();
+  render(<App />, document.getElementById("app"));
+  await resume();
+  installTriggers();
+  registerWorker();
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persist().then((persisted) => set({ persisted }));
+  }
+  drain();
+}
+
+boot();

@@ -1,0 +1,117 @@
+// Report an incident: photo, category (recent first), GPS location adjustable by dragging, description.
+import { useEffect, useState } from "preact/hooks";
+import { uuid } from "../db.js";
+import { t } from "../i18n.js";
+import { MapView } from "../MapView.jsx";
+import { enqueue } from "../outbox.js";
+import { photoUrl, storePhoto } from "../photo.js";
+import { categoriesRecentFirst, usedCategory } from "../records.js";
+import { get, go, toast, useStore } from "../store.js";
+import { drain } from "../sync.js";
+import { currentPosition } from "../tracking.js";
+
+export function ReportScreen() {
+  return <IncidentForm onDone={() => go("/")} />;
+}
+
+export function IncidentForm({ prefill = {}, onDone }) {
+  const state = useStore();
+  const [categories, setCategories] = useState([]);
+  const [categoryId, setCategoryId] = useState(prefill.category_id ?? null);
+  const [photo, setPhoto] = useState(null);
+  const [preview, setPreview] = useState(null);
+  const [point, setPoint] = useState(prefill.point || null);
+  const [description, setDescription] = useState(prefill.description || "");
+  const [handled, setHandled] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    categoriesRecentFirst().then(setCategories);
+    if (!point) {
+      const fix = get().lastFix;
+      if (fix && Date.now() - fix.t < 60000) setPoint([fix.lon, fix.lat]);
+      else currentPosition().then((p) => setPoint((old) => old || [p.lon, p.lat]), () => {});
+    }
+  }, []);
+
+  const choosePhoto = async (event) => {
+    const file = event.target.files && event.target.files[0];
+    if (!file) return;
+    const stored = await storePhoto(file, state.session.user.id);
+    setPhoto(stored);
+    setPreview(await photoUrl(stored.id));
+  };
+
+  const save = async () => {
+    if (!categoryId) return setProblem(t("needCategory"));
+    if (!point) return setProblem(t("needLocation"));
+    if (!photo && !description.trim()) return setProblem(t("needPhotoOrText"));
+    setBusy(true);
+    const patrol = get().patrol;
+    const payload = {
+      id: uuid(),
+      category_id: categoryId,
+      location: { type: "Point", coordinates: point },
+      description: description.trim(),
+      handled_on_spot: handled,
+      source: prefill.source || "patrol",
+      reported_at: new Date().toISOString(),
+      photo_ids: [],
+    };
+    if (patrol) payload.patrol_id = patrol.id;
+    if (prefill.visit_id) payload.visit_id = prefill.visit_id;
+    const category = categories.find((c) => c.id === categoryId);
+    await enqueue("incident.report", payload, {
+      photos: photo ? [photo.id] : [],
+      label: `${category ? category.name : ""} ${description.trim()}`.trim(),
+    });
+    await usedCategory(categoryId);
+    toast(t("savedToOutbox"));
+    drain();
+    onDone();
+  };
+
+  return (
+    <section class="form" id="incident-form">
+      <label class="photo-button">
+        {preview ? <img src={preview} alt="" class="preview" /> : <span>{t("takePhoto")}</span>}
+        <input id="incident-photo" type="file" accept="image/*" capture="environment" onChange={choosePhoto} />
+      </label>
+      <h3>{t("category")}</h3>
+      {!categories.length && <p class="notice">{t("noCategories")}</p>}
+      <div class="chips" id="categories">
+        {categories.map((category) => (
+          <button
+            type="button"
+            key={category.id}
+            class={category.id === categoryId ? "chip-button selected" : "chip-button"}
+            data-category={category.id}
+            onClick={() => setCategoryId(category.id)}
+          >
+            {category.name}
+          </button>
+        ))}
+      </div>
+      <textarea
+        id="incident-description"
+        placeholder={t("descriptionHint")}
+        rows="2"
+        maxLength="500"
+        value={description}
+        onInput={(e) => setDescription(e.target.value)}
+      />
+      <label class="toggle">
+        <input id="handled-on-spot" type="checkbox" checked={handled} onChange={(e) => setHandled(e.target.checked)} />
+        {t("handledOnSpot")}
+      </label>
+      <h3>{t("location")}</h3>
+      <p class="hint">{point ? t("locationHint") : t("locating")}</p>
+      <MapView grids={state.data.grids} basemap={state.data.basemap} pin={point} onPin={setPoint} height={200} />
+      {problem && <p class="error">{problem}</p>}
+      <button class="primary" id="save-incident" onClick={save} disabled={busy}>
+        {t("save")}
+      </button>
+    </section>
+  );
+}

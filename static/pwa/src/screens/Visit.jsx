@@ -1,0 +1,118 @@
+// Log a visit: person, method, condition, note, photo; abnormal opens a pre-filled incident in the same flow.
+import { useState } from "preact/hooks";
+import { uuid } from "../db.js";
+import { formatTime, t } from "../i18n.js";
+import { enqueue } from "../outbox.js";
+import { storePhoto } from "../photo.js";
+import { dueDate, peopleDue } from "../records.js";
+import { get, go, toast, useStore } from "../store.js";
+import { drain } from "../sync.js";
+import { IncidentForm } from "./Report.jsx";
+
+const METHODS = ["入户", "电话", "视频", "其他"];
+const CONDITIONS = ["正常", "需关注", "异常"];
+
+export function VisitScreen() {
+  const state = useStore();
+  const [person, setPerson] = useState(null);
+  const [method, setMethod] = useState("入户");
+  const [condition, setCondition] = useState("正常");
+  const [note, setNote] = useState("");
+  const [photo, setPhoto] = useState(null);
+  const [followUp, setFollowUp] = useState(null);
+
+  if (followUp) return <IncidentForm prefill={followUp} onDone={() => go("/")} />;
+  const people = peopleDue();
+
+  if (!person) {
+    return (
+      <section>
+        <h2>{t("visitWho")}</h2>
+        {!people.length && <p class="muted">{t("noPeopleDue")}</p>}
+        <ul class="list people" id="people-due">
+          {people.map((p) => (
+            <li key={p.person_id}>
+              <button class="row-button" data-person={p.person_id} onClick={() => setPerson(p)}>
+                <strong>{p.name || p.name_masked}</strong>
+                <span class="muted">
+                  {(p.categories || []).map((c) => c.name || c.category || c).join("、")}{" "}
+                  {dueDate(p) ? t("dueOn", { date: formatTime(dueDate(p)).split(" ")[0] || dueDate(p) }) : ""}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+    );
+  }
+
+  const save = async () => {
+    const visitId = uuid();
+    const patrol = get().patrol;
+    const payload = {
+      id: visitId,
+      person_id: person.person_id,
+      visited_at: new Date().toISOString(),
+      method,
+      condition,
+      note: note.trim(),
+      photo_ids: [],
+    };
+    if (patrol) payload.patrol_id = patrol.id;
+    await enqueue("visit.log", payload, { photos: photo ? [photo.id] : [], label: person.name || "" });
+    drain();
+    if (condition === "异常") {
+      const fix = get().lastFix;
+      setFollowUp({
+        source: "visit",
+        visit_id: visitId,
+        description: `${person.name || ""} ${note.trim()}`.trim(),
+        point: person.location ? person.location.coordinates : fix ? [fix.lon, fix.lat] : null,
+      });
+      toast(t("abnormalNext"));
+      return;
+    }
+    toast(t("savedToOutbox"));
+    go("/");
+  };
+
+  const choose = (list, value, setter, prefix, id) => (
+    <div class="chips" id={id}>
+      {list.map((item) => (
+        <button
+          type="button"
+          key={item}
+          data-value={item}
+          class={item === value ? "chip-button selected" : "chip-button"}
+          onClick={() => setter(item)}
+        >
+          {t(`${prefix}.${item}`)}
+        </button>
+      ))}
+    </div>
+  );
+
+  return (
+    <section class="form" id="visit-form">
+      <h2>{person.name}</h2>
+      <h3>{t("method")}</h3>
+      {choose(METHODS, method, setMethod, "method", "visit-method")}
+      <h3>{t("condition")}</h3>
+      {choose(CONDITIONS, condition, setCondition, "condition", "visit-condition")}
+      <textarea id="visit-note" rows="2" maxLength="500" placeholder={t("note")} value={note} onInput={(e) => setNote(e.target.value)} />
+      <label class="photo-button small">
+        <span>{photo ? "✓" : t("takePhoto")}</span>
+        <input
+          id="visit-photo"
+          type="file"
+          accept="image/*"
+          capture="environment"
+          onChange={async (e) => e.target.files[0] && setPhoto(await storePhoto(e.target.files[0], state.session.user.id))}
+        />
+      </label>
+      <button class="primary" id="save-visit" onClick={save}>
+        {t("save")}
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,51 @@
+"""Steps the worker takes in the app, and counting their taps."""
+
+from tests.conftest import DEMO_PASSWORD
+
+
+class Taps:
+    """Clicks performed on a page, counted so tests can hold the app to its few-taps promise."""
+
+    def __init__(self, page):
+        self.page = page
+        self.count = 0
+
+    def tap(self, selector):
+        self.page.locator(selector).first.click()
+        self.count += 1
+
+
+def sign_in(page, username="demo-worker", password=DEMO_PASSWORD):
+    page.goto("/app/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    page.wait_for_selector("#pending-count")
+
+
+def wait_synced(page, timeout=20000):
+    """The outbox is empty and a sync finished."""
+    page.wait_for_function(
+        "() => document.querySelector('#pending-count')?.dataset.count === '0'"
+        " && !document.querySelector('#sync-now')?.disabled"
+        " && !/从未|Never/.test(document.querySelector('#last-sync')?.textContent || '')",
+        timeout=timeout,
+    )
+
+
+def wait_controlled(page):
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+
+def pending(page):
+    return int(page.locator("#pending-count").get_attribute("data-count"))
+
+
+def go_offline(server, context):
+    context.set_offline(True)
+    server.stop()
+
+
+def go_online(server, context):
+    server.start()
+    context.set_offline(False)

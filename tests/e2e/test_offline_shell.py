@@ -1,0 +1,51 @@
+"""The worker app installs, and after one visit starts and reloads with the network cut."""
+
+import json
+import struct
+
+from tests.e2e.helpers import go_offline, go_online, sign_in, wait_controlled, wait_synced
+
+
+def png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_manifest_and_service_worker_make_it_installable(demo, page):
+    sign_in(page)
+    wait_controlled(page)
+    manifest = page.request.get("/app/manifest.webmanifest")
+    assert manifest.ok and manifest.headers["content-type"].startswith("application/manifest+json")
+    body = json.loads(manifest.text())
+    assert body["display"] == "standalone" and body["start_url"] == "/app/" and body["short_name"]
+    sizes = {icon["sizes"]: icon["src"] for icon in body["icons"] if icon["purpose"] == "any"}
+    assert {"192x192", "512x512"} <= set(sizes)
+    for size, src in sizes.items():
+        width, height = png_size(page.request.get(src).body())
+        assert f"{width}x{height}" == size
+    scope = page.evaluate("navigator.serviceWorker.getRegistration('/app/').then(r => r && r.scope)")
+    assert scope.endswith("/app/")
+    cdp = page.context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's browser contexts are incognito profiles; that is the only objection allowed.
+    assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
+
+
+def test_the_app_starts_and_reloads_with_the_network_cut(demo, page, context, server):
+    sign_in(page)
+    wait_synced(page)
+    wait_controlled(page)
+    page.wait_for_selector("[data-grid='330106010001001']")
+    go_offline(server, context)
+    try:
+        page.reload()
+        page.wait_for_selector("[data-grid='330106010001001']")
+        assert page.locator(".dot.off").count() == 1 or page.locator("#pending-count").count() == 1
+        cold = context.new_page()
+        cold.goto("/app/#/map")
+        cold.wait_for_selector(".leaflet-container path.leaflet-interactive")
+        cold.goto("/app/#/settings")
+        cold.wait_for_selector("#device-key")
+        cold.close()
+    finally:
+        go_online(server, context)
