@@ -1,0 +1,211 @@
+"""Logging visits (idempotent by the phone's UUID), with photos, patrol link and an optional incident."""
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from patrol.errors import Conflict, Invalid, NotFound
+from patrol.extensions import db
+from patrol.geo import from_db, to_db, to_geojson
+from patrol.localtime import local_date, utcnow
+from patrol.people import queries, service
+from patrol.people.models import Person, Visit
+
+VISIT_WRITERS = ("worker", "community_admin", "street_reviewer", "admin")
+MAX_AGE = timedelta(days=90)  # an offline phone may hold a visit for a long time; older is a clock error
+
+_PATROL_AT = text("""
+SELECT p.id FROM patrol p
+WHERE p.worker_id = :worker_id
+  AND p.started_at <= :at
+  AND coalesce(p.ended_at, p.started_at + interval '6 hours') >= :at
+  AND (p.grid_id = :grid_id
+       OR (p.track IS NOT NULL AND CAST(:lon AS float) IS NOT NULL
+           AND ST_DWithin(p.track::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, 200)))
+ORDER BY p.started_at DESC
+LIMIT 1
+""")
+
+
+def _patrols_exist():
+    return db.session.execute(text("SELECT to_regclass('public.patrol') IS NOT NULL")).scalar()
+
+
+def matching_patrol(worker_id, at, grid_id, location):
+    """The worker's patrol running at that time in that grid (or passing within 200 m), if any."""
+    if not _patrols_exist():
+        return None
+    return db.session.execute(
+        _PATROL_AT,
+        {
+            "worker_id": worker_id,
+            "at": at,
+            "grid_id": grid_id,
+            "lon": location.x if location is not None else None,
+            "lat": location.y if location is not None else None,
+        },
+    ).scalar()
+
+
+def _checked_patrol(user, patrol_id):
+    """An explicit patrol link; refused only when that patrol is known to be someone else's."""
+    if patrol_id is None or not _patrols_exist():
+        return patrol_id
+    owner = db.session.execute(text("SELECT worker_id FROM patrol WHERE id = :id"), {"id": patrol_id}).scalar()
+    if owner is not None and owner != user.id:
+        raise Invalid("该巡查不是您的 / that patrol is not yours", {"patrol_id": ["another worker's patrol"]})
+    return patrol_id
+
+
+def _checked_time(visited_at):
+    now = utcnow()
+    if visited_at > now + timedelta(minutes=10):
+        raise Invalid("走访时间不能晚于现在 / visited_at is in the future", {"visited_at": ["in the future"]})
+    if visited_at < now - MAX_AGE:
+        raise Invalid("走访时间过早 / visited_at is more than 90 days ago", {"visited_at": ["too old"]})
+
+
+def visit_view(visit, person=None):
+    """A visit as the API returns it (no personal numbers), with the person's next due date."""
+    due = queries.due_by_person([visit.person_id]).get(visit.person_id)
+    return {**_base_view(visit, person or visit.person), "next_due_date": due.due_date if due else None}
+
+
+def _replay(user, visit):
+    if visit.worker_id != user.id:
+        raise Conflict("该编号已被其他走访使用 / this id belongs to another visit", {"id": ["taken"]})
+    return visit_view(visit), False
+
+
+def log_visit(user, data):
+    """Record a visit; a replay of the same id returns the original. -> (view, created)."""
+    service.require_role(user, *VISIT_WRITERS)
+    existing = db.session.get(Visit, data["id"])
+    if existing is not None:
+        return _replay(user, existing)
+    person = service.get_person(user, data["person_id"], lock=True)
+    if not person.active:
+        raise Invalid("该人员已注销 / this person is no longer active", {"person_id": ["inactive"]})
+    _checked_time(data["visited_at"])
+    location = data.get("location")
+    patrol_id = _checked_patrol(user, data.get("patrol_id"))
+    if patrol_id is None:
+        patrol_id = matching_patrol(user.id, data["visited_at"], person.grid_id, location)
+    inserted = db.session.execute(
+        insert(Visit)
+        .values(
+            id=data["id"],
+            person_id=person.id,
+            worker_id=user.id,
+            grid_id=person.grid_id,
+            area_code=person.area_code,
+            district_code=person.district_code,
+            visited_at=data["visited_at"],
+            visit_date=local_date(data["visited_at"]),
+            location=to_db(location) if location is not None else None,
+            method=data["method"],
+            condition=data["condition"],
+            note=(data.get("note") or "").strip() or None,
+            photo_ids=[],
+            patrol_id=patrol_id,
+        )
+        .on_conflict_do_nothing()
+        .returning(Visit.id)
+    )
+    if inserted.scalar() is None:  # the same id arrived concurrently
+        db.session.rollback()
+        return _replay(user, db.session.get(Visit, data["id"]))
+    visit = db.session.get(Visit, data["id"])
+    if data.get("photo_ids"):
+        from patrol.photos.service import attach_photos
+
+        visit.photo_ids = attach_photos(user, data["photo_ids"], "visit", visit.id, person.grid_id)
+    if data.get("incident"):
+        visit.incident_id = _report_incident(user, visit, person, data["incident"], location)
+    person.updated_at = utcnow()
+    db.session.commit()
+    return visit_view(visit, person), True
+
+
+def _report_incident(user, visit, person, incident, location):
+    """One entry, two records: the abnormal visit reports an incident in the same transaction."""
+    from patrol.incidents.service import report_incident
+
+    if visit.condition != "异常":
+        raise Invalid(
+            "只有异常走访可以上报事件 / only an abnormal visit reports an incident", {"incident": ["not 异常"]}
+        )
+    where = location or from_db(person.location)
+    if where is None:
+        raise Invalid("上报事件需要位置 / the incident needs a location", {"location": ["required for an incident"]})
+    created, _ = report_incident(
+        user,
+        {
+            "id": incident.get("id") or uuid.uuid5(visit.id, "incident"),
+            "location": where,
+            "category": incident["category"],
+            "description": incident["description"],
+            "photo_ids": incident.get("photo_ids") or [],
+            "source": "visit",
+            "visit_id": visit.id,
+            "reported_at": visit.visited_at,
+        },
+        commit=False,
+    )
+    return created.id
+
+
+def get_visit(user, visit_id):
+    """One visit of a person the user may see."""
+    visit = db.session.execute(
+        select(Visit).join(Person, Person.id == Visit.person_id).where(Visit.id == visit_id, service.scope_clause(user))
+    ).scalar_one_or_none()
+    if visit is None:
+        raise NotFound("走访记录不存在 / no such visit")
+    return visit_view(visit)
+
+
+def list_visits(user, person_id=None, area_id=None, from_day=None, to_day=None, before=None, limit=100):
+    """Visits of people in scope, newest first; page with `before` (a visited_at)."""
+    query = (
+        select(Visit, Person)
+        .join(Person, Person.id == Visit.person_id)
+        .where(service.scope_clause(user))
+        .order_by(Visit.visited_at.desc(), Visit.id)
+        .limit(limit)
+    )
+    if person_id is not None:
+        query = query.where(Visit.person_id == person_id)
+    if area_id is not None:
+        query = query.where(Visit.area_code.startswith(service.area_in_scope(user, area_id).code))
+    if from_day is not None:
+        query = query.where(Visit.visit_date >= from_day)
+    if to_day is not None:
+        query = query.where(Visit.visit_date <= to_day)
+    if before is not None:
+        query = query.where(Visit.visited_at < before)
+    rows = db.session.execute(query).all()
+    due = queries.due_by_person({v.person_id for v, _ in rows})
+    return [{**_base_view(v, p), "next_due_date": getattr(due.get(v.person_id), "due_date", None)} for v, p in rows]
+
+
+def _base_view(visit, person):
+    return {
+        "id": visit.id,
+        "person_id": visit.person_id,
+        "person_name": person.name,
+        "worker_id": visit.worker_id,
+        "grid_id": visit.grid_id,
+        "visited_at": visit.visited_at,
+        "visit_date": visit.visit_date,
+        "location": to_geojson(visit.location),
+        "method": visit.method,
+        "condition": visit.condition,
+        "note": visit.note,
+        "photo_ids": list(visit.photo_ids or []),
+        "patrol_id": visit.patrol_id,
+        "incident_id": visit.incident_id,
+        "created_at": visit.created_at,
+    }
