@@ -143,10 +143,11 @@ def report_incident(user, data, *, commit=True):
         "version": 1,
         "updated_at": utcnow(),
     }
+    # Photos first: an unknown photo refuses the report before anything is written.
+    photo_ids = photos.attach_photos(user, data.get("photo_ids") or [], "incident", incident_id, grid.id)
     inserted = db.session.execute(insert(Incident).values(row).on_conflict_do_nothing().returning(Incident.id))
     if inserted.scalar() is None:  # the same id arrived concurrently
         return _replayed(user, db.session.get(Incident, incident_id))
-    photo_ids = photos.attach_photos(user, data.get("photo_ids") or [], "incident", incident_id, grid.id)
     db.session.add(
         IncidentEvent(
             incident_id=incident_id,

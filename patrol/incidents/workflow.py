@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from patrol.areas.models import Area
-from patrol.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from patrol.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionFailed
 from patrol.extensions import db
 from patrol.incidents import catalog, service
 from patrol.incidents.deadlines import due_time
@@ -94,11 +94,15 @@ def act(user, incident_id, body, if_match=None):
         raise Invalid("此操作需要填写说明 / this action needs a note", {"note": ["required"]})
     now = utcnow()
     from_status = incident.status
-    detail = APPLY[action](user, incident, body, now)
+    try:
+        photo_ids = photos.attach_photos(user, body.get("photo_ids") or [], "incident", incident.id, incident.grid_id)
+        detail = APPLY[action](user, incident, body, now)
+    except DomainError:
+        db.session.rollback()  # nothing of a refused action stays in the session
+        raise
     incident.status = transition.to_status
     incident.version += 1
     incident.updated_at = now
-    photo_ids = photos.attach_photos(user, body.get("photo_ids") or [], "incident", incident.id, incident.grid_id)
     db.session.add(
         IncidentEvent(
             incident_id=incident.id,

@@ -1,6 +1,6 @@
 """Photo upload and download (registered through patrol.incidents.routes)."""
 
-from flask import send_file
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -26,7 +26,9 @@ class PhotoFile(MethodView):
     @blp.response(200, content_type="image/jpeg")
     def get(self, query, photo_id):
         """The photo (or its 320 px thumbnail) for its uploader and users who see a record using it."""
-        handle = service.open_photo(current_user(), photo_id, query["size"])
-        response = send_file(handle, mimetype="image/jpeg", max_age=86400, etag=photo_id + query["size"])
-        response.headers["Cache-Control"] = "private, max-age=86400, immutable"
-        return response
+        data = service.read_photo(current_user(), photo_id, query["size"])
+        return Response(
+            data,
+            mimetype="image/jpeg",
+            headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{photo_id}.{query["size"]}"'},
+        )

@@ -111,7 +111,11 @@ def store_photo(user, file_storage):
     """POST /photos: a multipart file -> stored photo dict (id = SHA-256 of the stored bytes)."""
     if file_storage is None:
         raise Invalid("缺少文件 / no file in the upload", {"file": ["required"]})
-    return store_photo_bytes(user, _read_limited(file_storage))
+    try:
+        data = _read_limited(file_storage)
+    finally:
+        file_storage.close()
+    return store_photo_bytes(user, data)
 
 
 def photo_dict(photo):
@@ -188,18 +192,18 @@ def _visible_use(user, photo_id):
     return False
 
 
-def open_photo(user, photo_id, size="full"):
-    """A readable file of the photo, if the user may see it; 404 when unknown, 403 when not theirs."""
+def read_photo(user, photo_id, size="full"):
+    """The photo's bytes, if the user may see it; 404 when unknown, 403 when not theirs."""
     if not PHOTO_ID.match(photo_id):
         raise NotFound("照片不存在 / no such photo")
     if db.session.get(Photo, photo_id) is None:
         raise NotFound("照片不存在 / no such photo")
     if not may_use(user, photo_id):
         raise Forbidden("无权查看此照片 / you may not see this photo")
-    handle = photo_store().open(photo_id, size)
-    if handle is None:
+    data = photo_store().read(photo_id, size)
+    if data is None:
         raise NotFound("照片文件缺失 / the photo file is missing")
-    return handle
+    return data
 
 
 def photos_of(record_type, record_id):

@@ -41,10 +41,13 @@ class DirectoryStore:
     def exists(self, photo_id, size="full"):
         return os.path.exists(self._path(photo_id, size))
 
-    def open(self, photo_id, size="full"):
-        """A binary file object for reading, or None when missing."""
+    def read(self, photo_id, size="full"):
+        """The stored bytes, or None when missing (photos are small after re-encoding)."""
         path = self._path(photo_id, size)
-        return open(path, "rb") if os.path.exists(path) else None  # noqa: SIM115 -- the response closes it
+        if not os.path.exists(path):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
 
 
 def photo_store():

@@ -61,4 +61,15 @@ def jpeg_bytes(size=(64, 48), color=(200, 30, 30)):
 
 
 def upload(api, data, name="photo.jpg"):
-    return api.post("/api/v1/photos", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    """POST /photos with a hand-built multipart body (the test client's own spools large bodies to
+    a temporary file it never closes, which filterwarnings=error turns into a failure)."""
+    boundary = "gridpatrol-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return api.post("/api/v1/photos", data=body, content_type=f"multipart/form-data; boundary={boundary}")
