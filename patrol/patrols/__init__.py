@@ -1,0 +1,1 @@
+"""Patrols: GPS tracks, ingest protocols, GPS quality, derived figures, compliance."""

@@ -1,0 +1,142 @@
+"""Point batches: fast validation into columns, and the one-statement insert with quality flags."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from marshmallow import ValidationError
+from sqlalchemy import text
+
+from patrol.extensions import db
+from patrol.geo import CHINA_BBOX
+from patrol.patrols.settings import setting
+
+_NUMBER = (int, float)
+
+
+@dataclass
+class PointColumns:
+    """A validated batch as parallel columns (fix time in epoch milliseconds)."""
+
+    t_ms: list
+    lon: list
+    lat: list
+    accuracy: list
+    speed: list
+    heading: list
+
+    def __len__(self):
+        return len(self.t_ms)
+
+    def first_time(self):
+        return datetime.fromtimestamp(min(self.t_ms) / 1000, UTC)
+
+    def last_time(self):
+        return datetime.fromtimestamp(max(self.t_ms) / 1000, UTC)
+
+
+def _problem(row):
+    """Why one [t_ms, lon, lat, accuracy, speed, heading] row is refused, or None."""
+    if type(row) is not list or not 4 <= len(row) <= 6:
+        return "must be [fix_time_ms, lon, lat, accuracy_m, speed_mps|null, heading_deg|null]"
+    t, lon, lat, acc = row[0], row[1], row[2], row[3]
+    for value in row[:3]:
+        if type(value) not in _NUMBER or not math.isfinite(value):
+            return "fix time, longitude and latitude must be finite numbers"
+    if not (1e12 <= t < 1e13):
+        return "fix time must be Unix epoch milliseconds"
+    if lon == 0 and lat == 0:
+        return "(0, 0) is not a position"
+    if not (CHINA_BBOX[0] <= lon <= CHINA_BBOX[2] and CHINA_BBOX[1] <= lat <= CHINA_BBOX[3]):
+        return "position is outside China"
+    if acc is not None and (type(acc) not in _NUMBER or not math.isfinite(acc) or acc < 0):
+        return "accuracy must be a non-negative number or null"
+    if len(row) > 4 and row[4] is not None:
+        speed = row[4]
+        if type(speed) not in _NUMBER or not math.isfinite(speed) or speed < 0:
+            return "speed must be a non-negative number or null"
+    if len(row) > 5 and row[5] is not None:
+        heading = row[5]
+        if type(heading) not in _NUMBER or not math.isfinite(heading) or not 0 <= heading <= 360:
+            return "heading must be 0–360 or null"
+    return None
+
+
+def parse_points(rows, limit):
+    """Validate a list of point rows into PointColumns; ValidationError names every bad row."""
+    if type(rows) is not list:
+        raise ValidationError("points must be a list")
+    if not rows:
+        raise ValidationError("points must not be empty")
+    if len(rows) > limit:
+        raise ValidationError(f"at most {limit} points per request, got {len(rows)}")
+    problems = {}
+    for index, row in enumerate(rows):
+        problem = _problem(row)
+        if problem is not None:
+            problems[index] = [problem]
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise ValidationError(problems)
+    padded = (row if len(row) == 6 else [*row, None, None][:6] for row in rows)
+    t_ms, lon, lat, accuracy, speed, heading = (list(col) for col in zip(*padded, strict=True))
+    return PointColumns(t_ms, lon, lat, accuracy, speed, heading)
+
+
+# Static flags are set here; the speed-jump flag is set for spikes inside the batch and
+# re-derived over the whole track whenever the figures are computed (queries.refresh_figures).
+_INSERT = text("""
+WITH grid AS (SELECT geom FROM area WHERE id = :grid_id),
+incoming AS (
+    SELECT to_timestamp(t / 1000.0) AS fix_time, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom,
+           acc, spd, hdg
+    FROM unnest(CAST(:t AS float8[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]),
+                CAST(:acc AS float4[]), CAST(:spd AS float4[]), CAST(:hdg AS float4[])) AS u(t, lon, lat, acc, spd, hdg)
+), stepped AS (
+    SELECT i.*,
+           ST_DistanceSphere(i.geom, lag(i.geom) OVER w)
+             / greatest(extract(epoch FROM i.fix_time - lag(i.fix_time) OVER w), 1) AS v_in,
+           ST_DistanceSphere(i.geom, lead(i.geom) OVER w)
+             / greatest(extract(epoch FROM lead(i.fix_time) OVER w - i.fix_time), 1) AS v_out
+    FROM incoming i
+    WINDOW w AS (ORDER BY i.fix_time)
+), inserted AS (
+    INSERT INTO track_point (patrol_id, fix_time, district_code, geom, accuracy, speed, heading, flag)
+    SELECT :patrol_id, s.fix_time, :district, s.geom, s.acc, s.spd, s.hdg,
+           (CASE WHEN s.acc > :max_acc THEN 1 ELSE 0 END)
+         | (CASE WHEN s.v_in > :max_speed AND s.v_out > :max_speed THEN 2 ELSE 0 END)
+         | (CASE WHEN NOT ST_DWithin(g.geom, s.geom, :far_deg) THEN 4 ELSE 0 END)
+    FROM stepped s CROSS JOIN grid g
+    ON CONFLICT DO NOTHING
+    RETURNING flag
+)
+SELECT count(*) AS stored, count(*) FILTER (WHERE flag <> 0) AS flagged FROM inserted
+""")
+
+
+def far_degrees(lat):
+    """The far-outside distance in degrees of longitude at a latitude (generous in latitude)."""
+    return setting("PATROL_FAR_OUTSIDE_M") / (111_320.0 * math.cos(math.radians(lat)))
+
+
+def insert_points(patrol, columns: PointColumns):
+    """Insert a validated batch into the patrol's track; returns (stored, flagged). Duplicates are skipped."""
+    row = db.session.execute(
+        _INSERT,
+        {
+            "grid_id": patrol.grid_id,
+            "patrol_id": patrol.id,
+            "district": patrol.district_code,
+            "t": columns.t_ms,
+            "lon": columns.lon,
+            "lat": columns.lat,
+            "acc": columns.accuracy,
+            "spd": columns.speed,
+            "hdg": columns.heading,
+            "max_acc": setting("PATROL_MAX_ACCURACY_M"),
+            "max_speed": setting("PATROL_MAX_SPEED_MPS"),
+            "far_deg": far_degrees(columns.lat[0]),
+        },
+    ).one()
+    return row.stored, row.flagged
