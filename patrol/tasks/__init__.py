@@ -1,0 +1,1 @@
+"""Duty list and task admission, burden ledger, key places, joint patrol participants."""

@@ -1,0 +1,110 @@
+"""SQL over task items, key places and patrol participants; other features' tables are only read."""
+
+from sqlalchemy import text
+
+from patrol.extensions import db
+
+# Whether a task item (alias ti, its task t) is done: tapped, or fulfilled from what the worker already
+# recorded between the task's counts_from and its due date (visits, patrols incl. joint ones, incidents).
+ITEM_DONE = """
+(EXISTS (SELECT 1 FROM task_completion c WHERE c.item_id = ti.id)
+ OR (t.fulfil_by = 'visit' AND ti.person_id IS NOT NULL AND EXISTS (
+        SELECT 1 FROM visit v WHERE v.person_id = ti.person_id
+           AND v.visit_date BETWEEN t.counts_from AND t.due_date))
+ OR (t.fulfil_by = 'visit' AND ti.person_id IS NULL AND (
+        SELECT count(*) FROM visit v WHERE v.worker_id = ti.worker_id AND v.grid_id = ti.grid_id
+           AND v.visit_date BETWEEN t.counts_from AND t.due_date) >= ti.units)
+ OR (t.fulfil_by = 'patrol' AND (
+        SELECT count(*) FROM patrol p WHERE p.grid_id = ti.grid_id
+           AND p.local_date BETWEEN t.counts_from AND t.due_date
+           AND p.ended_at IS NOT NULL AND p.valid IS NOT FALSE
+           AND (p.worker_id = ti.worker_id OR EXISTS (
+                SELECT 1 FROM patrol_participant pp WHERE pp.patrol_id = p.id AND pp.user_id = ti.worker_id)))
+        >= ti.units)
+ OR (t.fulfil_by = 'incident' AND (
+        SELECT count(*) FROM incident i WHERE i.reporter_id = ti.worker_id AND i.grid_id = ti.grid_id
+           AND (i.reported_at AT TIME ZONE :tz)::date BETWEEN t.counts_from AND t.due_date) >= ti.units))
+"""
+
+_ITEMS = text(f"""
+SELECT ti.id, ti.task_id, ti.worker_id, ti.grid_id, ti.key_place_id, ti.person_id, ti.label, ti.units,
+       ti.updated_at, t.title, t.type_code, t.type_name, t.instruction, t.due_date, t.photo_required,
+       t.fulfil_by, t.minutes_per_item, t.department_id,
+       c.id AS completion_id, c.completed_at, c.patrol_id, c.note, c.photo_ids,
+       {ITEM_DONE} AS done,
+       ST_AsGeoJSON(kp.geom, 7)::json AS place_geometry, kp.name AS place_name
+FROM task_item ti
+JOIN task t ON t.id = ti.task_id
+LEFT JOIN task_completion c ON c.item_id = ti.id
+LEFT JOIN key_place kp ON kp.id = ti.key_place_id
+WHERE t.status = 'active'
+  AND (CAST(:worker_id AS int) IS NULL OR ti.worker_id = :worker_id)
+  AND (CAST(:task_id AS uuid) IS NULL OR ti.task_id = :task_id)
+  AND (CAST(:item_id AS int) IS NULL OR ti.id = :item_id)
+  AND (CAST(:due_from AS date) IS NULL OR t.due_date >= :due_from)
+  AND ti.grid_id = ANY(:grid_ids)
+ORDER BY t.due_date, t.created_at, ti.grid_id, ti.label, ti.id
+""")
+
+
+def items(tz, grid_ids, worker_id=None, task_id=None, item_id=None, due_from=None):
+    """Task items with their completion and derived done state."""
+    params = {
+        "tz": tz,
+        "grid_ids": list(grid_ids),
+        "worker_id": worker_id,
+        "task_id": task_id,
+        "item_id": item_id,
+        "due_from": due_from,
+    }
+    return db.session.execute(_ITEMS, params).mappings().all()
+
+
+_WEEK_LOAD = text("""
+SELECT ti.worker_id, sum(ti.units * t.minutes_per_item)::int AS minutes
+FROM task_item ti JOIN task t ON t.id = ti.task_id
+WHERE t.status = 'active' AND t.pushed_on >= :monday AND t.pushed_on < :monday + 7
+  AND ti.worker_id = ANY(:worker_ids)
+GROUP BY ti.worker_id
+""")
+
+
+def week_load(worker_ids, monday):
+    """{worker id: estimated minutes of pushed task items received in the week starting `monday`}."""
+    rows = db.session.execute(_WEEK_LOAD, {"worker_ids": list(worker_ids), "monday": monday}).all()
+    return {row.worker_id: row.minutes for row in rows}
+
+
+_PERSONS = text("""
+SELECT id, name, grid_id FROM person
+WHERE id = ANY(:ids) AND grid_id = ANY(:grid_ids) AND active
+ORDER BY id
+""")
+
+
+def persons_in_grids(person_ids, grid_ids):
+    """(id, name, grid_id) of active persons among `person_ids` who live in the grids."""
+    return db.session.execute(_PERSONS, {"ids": list(person_ids), "grid_ids": list(grid_ids)}).all()
+
+
+_RUNNING_PATROL = text("""
+SELECT id FROM patrol
+WHERE worker_id = :worker_id AND grid_id = :grid_id AND started_at <= :at
+  AND (ended_at IS NULL OR ended_at >= :at)
+ORDER BY started_at DESC LIMIT 1
+""")
+
+
+def running_patrol(worker_id, grid_id, at):
+    """The worker's patrol of that grid under way at that moment, if any."""
+    return db.session.execute(_RUNNING_PATROL, {"worker_id": worker_id, "grid_id": grid_id, "at": at}).scalar()
+
+
+_PATROL = text("""
+SELECT id, worker_id, grid_id, local_date, started_at, ended_at FROM patrol WHERE id = :id
+""")
+
+
+def patrol_facts(patrol_id):
+    """The few facts of a patrol this feature needs (worker, grid, day, times), or None."""
+    return db.session.execute(_PATROL, {"id": patrol_id}).mappings().first()
