@@ -233,6 +233,20 @@ def update_person(user, person_id, data):
     """Change a person's record (community admin and up); only the fields given change."""
     require_role(user, *MANAGERS)
     person = get_person(user, person_id, lock=True)
+    try:
+        changed = _apply_changes(user, person, data)
+    except Exception:
+        db.session.rollback()  # nothing half-changed stays in the session
+        raise
+    if changed:
+        person.updated_at = db.func.now()
+        audit.record(user, "people.update", "person", person.id, person.area_code, {"fields": changed})
+    db.session.commit()
+    db.session.refresh(person)
+    return person_view(person)
+
+
+def _apply_changes(user, person, data):
     changed = []
     if "id_number" in data:
         number = pii.checked_id_number(data["id_number"])
@@ -260,12 +274,7 @@ def update_person(user, person_id, data):
         if field in data and getattr(person, field) != data[field]:
             setattr(person, field, data[field])
             changed.append(field)
-    if changed:
-        person.updated_at = db.func.now()
-        audit.record(user, "people.update", "person", person.id, person.area_code, {"fields": changed})
-    db.session.commit()
-    db.session.refresh(person)
-    return person_view(person)
+    return changed
 
 
 def reveal(user, person_id, reason):

@@ -117,15 +117,19 @@ def log_visit(user, data):
     if inserted.scalar() is None:  # the same id arrived concurrently
         db.session.rollback()
         return _replay(user, db.session.get(Visit, data["id"]))
-    visit = db.session.get(Visit, data["id"])
-    if data.get("photo_ids"):
-        from patrol.photos.service import attach_photos
+    try:
+        visit = db.session.get(Visit, data["id"])
+        if data.get("photo_ids"):
+            from patrol.photos.service import attach_photos
 
-        visit.photo_ids = attach_photos(user, data["photo_ids"], "visit", visit.id, person.grid_id)
-    if data.get("incident"):
-        visit.incident_id = _report_incident(user, visit, person, data["incident"], location)
-    person.updated_at = utcnow()
-    db.session.commit()
+            visit.photo_ids = attach_photos(user, data["photo_ids"], "visit", visit.id, person.grid_id)
+        if data.get("incident"):
+            visit.incident_id = _report_incident(user, visit, person, data["incident"], location)
+        person.updated_at = utcnow()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()  # one entry, all records or none
+        raise
     return visit_view(visit, person), True
 
 
