@@ -1,0 +1,1 @@
+"""Maps: vector tiles, GeoJSON layers and OGC API - Features."""

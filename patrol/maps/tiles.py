@@ -1,0 +1,71 @@
+"""Vector tiles of grids, tracks and incidents for one local day, scoped to the caller."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from patrol.errors import Forbidden, Invalid, NotFound
+from patrol.extensions import db
+from patrol.localtime import local_midnight, today
+from patrol.maps import queries
+from patrol.maps.scope import map_scope
+
+EARTH_CIRCUMFERENCE_M = 40075016.686
+METRES_PER_DEGREE = 111320.0
+MAX_ZOOM = 22
+
+
+@dataclass(frozen=True)
+class Tile:
+    data: bytes
+    etag: str
+    max_age: int
+
+
+def extent_for(z):
+    """Tile extent: fine at street zooms, coarser when a tile covers a whole district."""
+    if z >= 14:
+        return 4096
+    if z == 13:
+        return 2048
+    return 1024
+
+
+def tolerance_for(z, extent):
+    """One tile pixel in degrees: simplifying below it changes nothing visible."""
+    return EARTH_CIRCUMFERENCE_M / (2**z) / extent / METRES_PER_DEGREE
+
+
+def check_address(layer, z, x, y):
+    """404 for an unknown layer, 422 for a tile outside the pyramid."""
+    if layer not in queries.LAYERS:
+        raise NotFound("没有该图层 / no such layer", {"layer": [f"one of {', '.join(queries.LAYERS)}"]})
+    if not 0 <= z <= MAX_ZOOM:
+        raise Invalid("缩放级别超出范围 / zoom out of range", {"z": [f"0..{MAX_ZOOM}"]})
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise Invalid("瓦片坐标超出范围 / tile column or row out of range", {"x": [f"0..{2**z - 1}"]})
+
+
+def render_tile(user, layer, z, x, y, day=None):
+    """The MVT bytes (empty when nothing is in the tile) with a strong ETag and a cache lifetime."""
+    check_address(layer, z, x, y)
+    scope = map_scope(user)
+    if layer == "tracks" and scope.role == "department":
+        raise Forbidden("部门账号无权查看巡查轨迹 / departments do not see patrol tracks")
+    day = day or today()
+    extent = extent_for(z)
+    params = {
+        **scope.params(),
+        "z": z,
+        "x": x,
+        "y": y,
+        "extent": extent,
+        "tolerance": tolerance_for(z, extent),
+        "day": day,
+        "day_start": local_midnight(day),
+        "day_end": local_midnight(day + timedelta(days=1)),
+    }
+    data = bytes(db.session.execute(queries.LAYERS[layer], params).scalar() or b"")
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    # Past days still change when a phone syncs late, so even they are cached only briefly.
+    return Tile(data, digest, 60 if day >= today() else 300)
