@@ -24,6 +24,7 @@ export function MapView({ grids = [], basemap, segments = [], position, markers 
 
   useEffect(() => {
     const instance = L.map(element.current, { zoomControl: true, attributionControl: true, maxZoom: 19 });
+    instance.attributionControl.setPrefix("Leaflet");
     if (basemap && basemap.url) {
       L.tileLayer(basemap.url, { attribution: basemap.attribution, maxZoom: basemap.max_zoom || 18 }).addTo(instance);
     } else {

@@ -14,7 +14,9 @@ async function boot() {
   await setLanguage(lang);
   set({ session });
   await loadLocal();
-  render(<App />, document.getElementById("app"));
+  const root = document.getElementById("app");
+  root.textContent = "";
+  render(<App />, root);
   await resume();
   installTriggers();
   registerWorker();

@@ -60,9 +60,9 @@ function Rejected({ item, onChange }) {
       {item.errors && Object.keys(item.errors).length > 0 && <pre class="errors">{JSON.stringify(item.errors)}</pre>}
       {item.op === "incident.report" && (
         <>
-          <select class="field" value={payload.category_id} onChange={(e) => setPayload({ ...payload, category_id: Number(e.target.value) })}>
+          <select class="field fix-category" value={payload.category} onChange={field("category")}>
             {categories().map((c) => (
-              <option key={c.id} value={c.id}>
+              <option key={c.code} value={c.code}>
                 {c.name}
               </option>
             ))}

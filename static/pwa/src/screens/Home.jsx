@@ -75,7 +75,7 @@ export function Home() {
           ))}
           {incidents.map((incident) => (
             <li key={incident.id}>
-              {incident.category_name || incident.description || incident.id}{" "}
+              {(incident.category && incident.category.name) || incident.description}{" "}
               <span class="chip">{t(`status.${incident.status}`)}</span>
             </li>
           ))}

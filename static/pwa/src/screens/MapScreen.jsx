@@ -22,10 +22,10 @@ export function MapScreen() {
   }, [state.patrol, state.lastFix]);
   const markers = [
     ...openIncidents(state.session.user.id)
-      .filter((i) => i.location)
+      .filter((i) => i.location && i.location.coordinates)
       .map((i) => ({ point: i.location.coordinates, color: "#e03131", label: i.description || "" })),
     ...peopleDue()
-      .filter((p) => p.location)
+      .filter((p) => p.location && p.location.coordinates)
       .map((p) => ({ point: p.location.coordinates, color: "#7048e8", label: p.name || "" })),
   ];
   return (

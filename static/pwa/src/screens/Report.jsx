@@ -17,7 +17,7 @@ export function ReportScreen() {
 export function IncidentForm({ prefill = {}, onDone }) {
   const state = useStore();
   const [categories, setCategories] = useState([]);
-  const [categoryId, setCategoryId] = useState(prefill.category_id ?? null);
+  const [categoryCode, setCategoryCode] = useState(prefill.category ?? null);
   const [photo, setPhoto] = useState(null);
   const [preview, setPreview] = useState(null);
   const [point, setPoint] = useState(prefill.point || null);
@@ -44,14 +44,14 @@ export function IncidentForm({ prefill = {}, onDone }) {
   };
 
   const save = async () => {
-    if (!categoryId) return setProblem(t("needCategory"));
+    if (!categoryCode) return setProblem(t("needCategory"));
     if (!point) return setProblem(t("needLocation"));
     if (!photo && !description.trim()) return setProblem(t("needPhotoOrText"));
     setBusy(true);
     const patrol = get().patrol;
     const payload = {
       id: uuid(),
-      category_id: categoryId,
+      category: categoryCode,
       location: { type: "Point", coordinates: point },
       description: description.trim(),
       handled_on_spot: handled,
@@ -61,12 +61,12 @@ export function IncidentForm({ prefill = {}, onDone }) {
     };
     if (patrol) payload.patrol_id = patrol.id;
     if (prefill.visit_id) payload.visit_id = prefill.visit_id;
-    const category = categories.find((c) => c.id === categoryId);
+    const category = categories.find((c) => c.code === categoryCode);
     await enqueue("incident.report", payload, {
       photos: photo ? [photo.id] : [],
       label: `${category ? category.name : ""} ${description.trim()}`.trim(),
     });
-    await usedCategory(categoryId);
+    await usedCategory(categoryCode);
     toast(t("savedToOutbox"));
     drain();
     onDone();
@@ -84,10 +84,10 @@ export function IncidentForm({ prefill = {}, onDone }) {
         {categories.map((category) => (
           <button
             type="button"
-            key={category.id}
-            class={category.id === categoryId ? "chip-button selected" : "chip-button"}
-            data-category={category.id}
-            onClick={() => setCategoryId(category.id)}
+            key={category.code}
+            class={category.code === categoryCode ? "chip-button selected" : "chip-button"}
+            data-category={category.code}
+            onClick={() => setCategoryCode(category.code)}
           >
             {category.name}
           </button>

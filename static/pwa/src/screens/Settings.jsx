@@ -2,27 +2,43 @@
 import { useEffect, useState } from "preact/hooks";
 import { renderSVG } from "uqr";
 import { ApiError, request, signOut } from "../api.js";
+import { getMeta, setMeta } from "../db.js";
 import { messages, setLanguage, t } from "../i18n.js";
 import { useStore } from "../store.js";
 
-const DEVICE_KEY_URL = "/api/v1/patrols/device-key";
+const TRACKER_URL = "/api/v1/patrols/tracker";
 
-function trackerUrl(answer) {
-  if (answer.url) return answer.url;
-  const key = answer.device_id || answer.key || answer.device_key;
-  return `${location.origin}/api/v1/osmand?id=${encodeURIComponent(key)}`;
+// The tracker key is shown by the server only when issued; the phone keeps it so the QR can be shown again.
+function useTracker(userId) {
+  const [tracker, setTracker] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    getMeta(`tracker:${userId}`).then((kept) => kept && setTracker(kept));
+    request("GET", TRACKER_URL)
+      .then((info) => setTracker((kept) => (info.issued && kept && kept.tracker_url ? kept : info)))
+      .catch((error) => setProblem(error instanceof ApiError ? error.message : t("deviceKeyOffline")));
+  }, []);
+  const issue = async () => {
+    setBusy(true);
+    try {
+      const issued = await request("POST", TRACKER_URL);
+      await setMeta(`tracker:${userId}`, { issued: true, server_url: issued.server_url, tracker_url: issued.tracker_url, device_id: issued.device_id });
+      setTracker(issued);
+      setProblem(null);
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.message : t("deviceKeyOffline"));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { tracker, problem, busy, issue };
 }
 
 export function SettingsScreen() {
   const state = useStore();
-  const [device, setDevice] = useState(null);
-  const [deviceProblem, setDeviceProblem] = useState(null);
-  useEffect(() => {
-    request("GET", DEVICE_KEY_URL)
-      .then(setDevice)
-      .catch((error) => setDeviceProblem(error instanceof ApiError ? t("deviceKeyNone") : t("deviceKeyOffline")));
-  }, []);
-  const url = device && trackerUrl(device);
+  const { tracker, problem, busy, issue } = useTracker(state.session.user.id);
+  const url = tracker && tracker.tracker_url;
   return (
     <section class="settings">
       <div class="card">
@@ -51,16 +67,25 @@ export function SettingsScreen() {
       </div>
       <div class="card" id="device-key">
         <h3>{t("deviceKey")}</h3>
-        {url ? (
+        <p class="hint">{t("deviceKeyHelp")}</p>
+        {url && (
           <>
-            <p class="hint">{t("deviceKeyHelp")}</p>
             <div class="qr" dangerouslySetInnerHTML={{ __html: renderSVG(url, { border: 2 }) }} />
             <p>
-              {t("serverUrl")}: <code id="tracker-url">{url}</code>
+              <code id="tracker-url">{url}</code>
             </p>
           </>
-        ) : (
-          <p class="muted">{deviceProblem}</p>
+        )}
+        {tracker && tracker.server_url && (
+          <p>
+            {t("serverUrl")}: <code>{tracker.server_url}</code>
+          </p>
+        )}
+        {problem && <p class="muted">{problem}</p>}
+        {state.session.user.role === "worker" && (
+          <button class="secondary" id="issue-key" disabled={busy} onClick={issue}>
+            {tracker && tracker.issued ? t("rotateKey") : t("issueKey")}
+          </button>
         )}
       </div>
       <div class="card">

@@ -1,10 +1,10 @@
 // Log a visit: person, method, condition, note, photo; abnormal opens a pre-filled incident in the same flow.
 import { useState } from "preact/hooks";
 import { uuid } from "../db.js";
-import { formatTime, t } from "../i18n.js";
+import { t } from "../i18n.js";
 import { enqueue } from "../outbox.js";
 import { storePhoto } from "../photo.js";
-import { dueDate, peopleDue } from "../records.js";
+import { dueDate, people as myPeople } from "../records.js";
 import { get, go, toast, useStore } from "../store.js";
 import { drain } from "../sync.js";
 import { IncidentForm } from "./Report.jsx";
@@ -22,7 +22,7 @@ export function VisitScreen() {
   const [followUp, setFollowUp] = useState(null);
 
   if (followUp) return <IncidentForm prefill={followUp} onDone={() => go("/")} />;
-  const people = peopleDue();
+  const people = myPeople();
 
   if (!person) {
     return (
@@ -31,12 +31,12 @@ export function VisitScreen() {
         {!people.length && <p class="muted">{t("noPeopleDue")}</p>}
         <ul class="list people" id="people-due">
           {people.map((p) => (
-            <li key={p.person_id}>
-              <button class="row-button" data-person={p.person_id} onClick={() => setPerson(p)}>
-                <strong>{p.name || p.name_masked}</strong>
+            <li key={p.id}>
+              <button class="row-button" data-person={p.id} onClick={() => setPerson(p)}>
+                <strong>{p.name}</strong>
                 <span class="muted">
-                  {(p.categories || []).map((c) => c.name || c.category || c).join("、")}{" "}
-                  {dueDate(p) ? t("dueOn", { date: formatTime(dueDate(p)).split(" ")[0] || dueDate(p) }) : ""}
+                  {(p.categories || []).map((c) => c.label || c.category).join("、")}{" "}
+                  {dueDate(p) ? t("dueOn", { date: dueDate(p) }) : ""}
                 </span>
               </button>
             </li>
@@ -49,9 +49,10 @@ export function VisitScreen() {
   const save = async () => {
     const visitId = uuid();
     const patrol = get().patrol;
+    const fix = get().lastFix;
     const payload = {
       id: visitId,
-      person_id: person.person_id,
+      person_id: person.id,
       visited_at: new Date().toISOString(),
       method,
       condition,
@@ -59,10 +60,10 @@ export function VisitScreen() {
       photo_ids: [],
     };
     if (patrol) payload.patrol_id = patrol.id;
+    if (fix && Date.now() - fix.t < 120000) payload.location = { type: "Point", coordinates: [fix.lon, fix.lat] };
     await enqueue("visit.log", payload, { photos: photo ? [photo.id] : [], label: person.name || "" });
     drain();
     if (condition === "异常") {
-      const fix = get().lastFix;
       setFollowUp({
         source: "visit",
         visit_id: visitId,
