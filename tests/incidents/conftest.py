@@ -1,5 +1,6 @@
 import pytest
 
+from patrol.incidents import service, workflow
 from tests.incidents.helpers import setup_departments
 
 
@@ -32,3 +33,16 @@ def huanwei(departments, login):
 @pytest.fixture
 def admin(departments, login):
     return login("demo-admin")
+
+
+class Clock:
+    now = None
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set clock.now to act in the past: reports and actions take their time from it."""
+    clock = Clock()
+    monkeypatch.setattr(service, "utcnow", lambda: clock.now)
+    monkeypatch.setattr(workflow, "utcnow", lambda: clock.now)
+    return clock

@@ -26,18 +26,6 @@ def at(day, hour, minute=0):
     return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-class Clock:
-    now = None
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(service, "utcnow", lambda: clock.now)
-    monkeypatch.setattr(workflow, "utcnow", lambda: clock.now)
-    return clock
-
-
 def user(username):
     return db.session.execute(select(User).where(User.username == username)).scalar_one()
 
