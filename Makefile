@@ -42,7 +42,10 @@ web: node_modules/.package-lock.json
 	npm run --silent build
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@# npm ci refuses this lock: the registry here lists only some of rollup's optional platform
+	@# packages, so the lock holds those; npm install still installs exactly the locked versions.
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
 
 db:
 	@$(WITH_ENV) deploy/provision-postgis.sh $${DB_NAME:-gridpatrol}
