@@ -197,7 +197,7 @@ def get_task(user, task_id):
 
     view = task_view(task)
     worker_id = user.id if user.role == "worker" else None
-    view["items"] = item_views(user, task_id=task.id, worker_id=worker_id)
+    view["checklist"] = item_views(user, task_id=task.id, worker_id=worker_id)
     return view
 
 

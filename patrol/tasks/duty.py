@@ -1,10 +1,12 @@
 """The street's duty list (职责清单): task types workers are responsible for, versioned."""
 
+import re
+
 from sqlalchemy import func, select
 
 from patrol.areas.models import Area
 from patrol.audit import service as audit
-from patrol.errors import NotFound
+from patrol.errors import Invalid, NotFound
 from patrol.extensions import db
 from patrol.tasks.models import DutyChange, DutyType
 from patrol.tasks.streets import require_street_staff, street_for
@@ -93,6 +95,8 @@ def get_duty_list(user, street_id=None):
 
 def put_duty_type(user, code, data, street_id=None):
     """Add a type to the list or change it (admins and street reviewers); each change is a new version."""
+    if not re.fullmatch(r"[a-z0-9_\-]{1,40}", code):
+        raise Invalid("事项编码无效 / a code is 1-40 lower-case letters, digits, _ or -", {"code": [code[:60]]})
     street = street_for(user, street_id)
     require_street_staff(user, street)
     ensure_defaults(street)

@@ -103,7 +103,7 @@ class TaskOut(Schema):
     created_at = fields.DateTime()
     items_total = fields.Integer()
     estimated_minutes = fields.Integer()
-    items = fields.List(fields.Dict())
+    checklist = fields.List(fields.Dict(), metadata={"description": "the items (one task, GET only)"})
 
 
 class DecisionIn(Schema):
