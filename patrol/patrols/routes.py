@@ -4,7 +4,7 @@ import orjson
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
+from marshmallow import RAISE, ValidationError
 
 from patrol.auth import current_user
 from patrol.errors import BadRequest, Invalid
@@ -42,7 +42,7 @@ def _json_body():
 
 @blp.route("")
 class Patrols(MethodView):
-    @blp.arguments(PatrolQuery, location="query")
+    @blp.arguments(PatrolQuery, location="query", unknown=RAISE)
     @blp.response(200, PatrolCollection)
     def get(self, query):
         """Patrols in the caller's scope as a GeoJSON FeatureCollection."""
@@ -164,7 +164,7 @@ class OsmAnd(MethodView):
 
 @stats_blp.route("")
 class PatrolStats(MethodView):
-    @stats_blp.arguments(PatrolStatsQuery, location="query")
+    @stats_blp.arguments(PatrolStatsQuery, location="query", unknown=RAISE)
     @stats_blp.response(200)
     def get(self, query):
         """Compliance of 一日双巡 per grid, worker, day or community; format=csv|xlsx for files."""

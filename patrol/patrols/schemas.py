@@ -1,6 +1,6 @@
 """Request and response schemas for patrols."""
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from patrol.geo import to_geojson
 from patrol.localtime import to_local
@@ -47,6 +47,9 @@ class PatrolFinish(Schema):
 
 
 class PatrolQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
     grid_id = fields.Integer()
     worker_id = fields.Integer()
     date = fields.Date()
@@ -138,6 +141,9 @@ class GpxImportResult(Schema):
 
 
 class PatrolStatsQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
     from_ = fields.Date(data_key="from", required=True)
     to = fields.Date(required=True)
     area_id = fields.Integer()

@@ -63,7 +63,7 @@ judged AS (
     SELECT r.grid_id, r.code, days.day, s.shift,
            b.grid_id IS NOT NULL AS done, coalesce(b.valid, false) AS valid, b.coverage,
            ss.distance_m, ss.duration_s,
-           CASE WHEN b.grid_id IS NULL THEN ARRAY[s.shift || ':no_patrol']
+           CASE WHEN b.grid_id IS NULL THEN ARRAY[s.shift || ':' || 'no_patrol']
                 ELSE ARRAY(SELECT s.shift || ':' || x FROM unnest(b.reasons) x) END AS reasons
     FROM r CROSS JOIN days CROSS JOIN (VALUES ('am'), ('pm')) AS s(shift)
     LEFT JOIN best b ON b.grid_id = r.grid_id AND b.local_date = days.day AND b.shift = s.shift
