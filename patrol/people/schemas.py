@@ -8,6 +8,7 @@ from patrol.people.categories import CODES
 METHODS = ("入户", "电话", "视频", "其他")
 CONDITIONS = ("正常", "需关注", "异常")
 FORMATS = ("json", "csv", "xlsx")
+DB_ID = validate.Range(min=1, max=2**31 - 1, error="编号超出范围 / id out of range")
 
 
 class PersonCategoryIn(Schema):
@@ -29,14 +30,16 @@ class PersonIn(Schema):
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     location = geometry_field(allowed=("Point",), load_default=None, allow_none=True)
-    grid_id = fields.Integer(load_default=None, allow_none=True)
+    grid_id = fields.Integer(load_default=None, allow_none=True, validate=DB_ID)
     categories = fields.List(
         fields.Nested(PersonCategoryIn),
         required=True,
         validate=[validate.Length(min=1, max=len(CODES)), _unique_categories],
     )
     attention_level = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3))
-    worker_ids = fields.List(fields.Integer(), load_default=None, allow_none=True, validate=validate.Length(max=20))
+    worker_ids = fields.List(
+        fields.Integer(validate=DB_ID), load_default=None, allow_none=True, validate=validate.Length(max=20)
+    )
     registered_on = fields.Date(load_default=None)
     active = fields.Boolean(load_default=True)
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
@@ -53,23 +56,23 @@ class PersonPatch(Schema):
     phone = fields.String(allow_none=True, validate=validate.Length(max=30))
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
     location = geometry_field(allowed=("Point",))
-    grid_id = fields.Integer()
+    grid_id = fields.Integer(validate=DB_ID)
     categories = fields.List(
         fields.Nested(PersonCategoryIn), validate=[validate.Length(min=1, max=len(CODES)), _unique_categories]
     )
     attention_level = fields.Integer(validate=validate.Range(min=1, max=3))
-    worker_ids = fields.List(fields.Integer(), validate=validate.Length(max=20))
+    worker_ids = fields.List(fields.Integer(validate=DB_ID), validate=validate.Length(max=20))
     active = fields.Boolean()
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
 class PersonQuery(Schema):
-    area_id = fields.Integer(load_default=None)
+    area_id = fields.Integer(load_default=None, validate=DB_ID)
     category = fields.String(load_default=None, validate=validate.OneOf(CODES))
     attention_level = fields.Integer(load_default=None, validate=validate.Range(min=1, max=3))
     active = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
-    after_id = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    after_id = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**31 - 1))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
     unmasked = fields.Boolean(load_default=False)

@@ -206,6 +206,10 @@ def create_person(user, data):
     number = pii.checked_id_number(data["id_number"], data.get("gender"), data.get("birth_date"))
     phone = pii.checked_phone(data["phone"]) if data.get("phone") else None
     checked = _checked_categories(data["categories"])
+    if not data["name"].strip():
+        raise Invalid("姓名不能为空 / name is required", {"name": ["blank"]})
+    if data.get("registered_on") and data["registered_on"] > today():
+        raise Invalid("登记日期不能晚于今天 / registered_on is in the future", {"registered_on": ["in the future"]})
     grid = resolve_grid(user, data.get("location"), data.get("grid_id"))
     _refuse_duplicate(user, number)
     person = Person(

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from patrol.geo import geometry_field
 from patrol.people.categories import CODES
-from patrol.people.schemas import CONDITIONS, FORMATS, METHODS
+from patrol.people.schemas import CONDITIONS, DB_ID, FORMATS, METHODS
 
 PHOTO_ID = validate.Regexp(r"^[0-9a-f]{64}$", error="照片编号应为64位十六进制 / a photo id is a SHA-256 hex digest")
 
@@ -18,7 +18,7 @@ class VisitIncidentIn(Schema):
 
 class VisitIn(Schema):
     id = fields.UUID(required=True, metadata={"description": "chosen by the phone; a replay returns the original"})
-    person_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    person_id = fields.Integer(required=True, validate=DB_ID)
     visited_at = fields.AwareDateTime(required=True)
     location = geometry_field(allowed=("Point",), load_default=None, allow_none=True)
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
@@ -54,8 +54,8 @@ class VisitOut(Schema):
 
 
 class VisitQuery(Schema):
-    person_id = fields.Integer(load_default=None)
-    area_id = fields.Integer(load_default=None)
+    person_id = fields.Integer(load_default=None, validate=DB_ID)
+    area_id = fields.Integer(load_default=None, validate=DB_ID)
     from_day = fields.Date(load_default=None, data_key="from")
     to_day = fields.Date(load_default=None, data_key="to")
     before = fields.AwareDateTime(load_default=None)
@@ -63,7 +63,7 @@ class VisitQuery(Schema):
 
 
 class VisitDueQuery(Schema):
-    area_id = fields.Integer(load_default=None)
+    area_id = fields.Integer(load_default=None, validate=DB_ID)
     within_days = fields.Integer(load_default=7, validate=validate.Range(min=0, max=366))
     lon = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(min=-90, max=90))
@@ -102,7 +102,7 @@ class VisitIntervalsIn(Schema):
 class VisitStatsQuery(Schema):
     from_day = fields.Date(load_default=None, data_key="from")
     to_day = fields.Date(load_default=None, data_key="to")
-    area_id = fields.Integer(load_default=None)
+    area_id = fields.Integer(load_default=None, validate=DB_ID)
     group_by = fields.String(load_default="category", validate=validate.OneOf(("category", "grid", "worker")))
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 

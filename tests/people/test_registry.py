@@ -75,6 +75,10 @@ def test_category_extra_fields_are_validated_per_category(community):
         {"attention_level": 7},
         {"shoe_size": 42},
         {"categories": []},
+        {"name": "   "},
+        {"registered_on": "2999-01-01"},
+        {"grid_id": 2**31, "location": None},
+        {"worker_ids": [2**40]},
     ],
 )
 def test_bad_registrations_are_refused_and_store_nothing(community, overrides):
