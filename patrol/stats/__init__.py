@@ -1,0 +1,1 @@
+"""Statistics: generated reports, cross-feature exports and the review dashboard's data."""
