@@ -14,7 +14,7 @@ def _int(**kwargs):
 
 
 class StreetQuery(Schema):
-    street_id = _int()
+    street_id = fields.Integer()
 
 
 class DutyTypeIn(Schema):
@@ -178,12 +178,12 @@ class BudgetOut(Schema):
 class RangeQuery(Schema):
     from_day = fields.Date(required=True, data_key="from")
     to_day = fields.Date(required=True, data_key="to")
-    grid_id = _int()
+    grid_id = fields.Integer()
 
 
 class LedgerQuery(RangeQuery):
     period = fields.String(load_default="month", validate=validate.OneOf(("week", "month")))
-    worker_id = _int()
+    worker_id = fields.Integer()
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
 
 
@@ -204,7 +204,7 @@ class KeyPlacePatch(Schema):
 
 
 class KeyPlaceQuery(Schema):
-    grid_id = _int()
+    grid_id = fields.Integer()
 
 
 class KeyPlaceProperties(Schema):
