@@ -239,3 +239,21 @@ def test_explicit_patrol_link_is_kept(worker, community):
     patrol_id = str(uuid.uuid4())
     created = visit(worker, person, 0, patrol_id=patrol_id)
     assert created["patrol_id"] == patrol_id
+
+
+def test_visit_during_a_patrol_is_linked_to_it(worker, community, demo):
+    person = register(community, 42, [ELDERLY])
+    patrol_id = str(uuid.uuid4())
+    started = datetime.now(UTC) - timedelta(minutes=40)
+    grid = next(g for _, g in demo["workers"] if g.code == "330106010001001")
+    response = worker.post(
+        "/api/v1/patrols", json={"id": patrol_id, "grid_id": grid.id, "started_at": started.isoformat()}
+    )
+    assert response.status_code == 201, response.get_json()
+    during = visit(worker, person, 0, location=point(GRID_1),
+                   visited_at=(started + timedelta(minutes=10)).isoformat())  # fmt: skip
+    assert during["patrol_id"] == patrol_id
+    before = visit(worker, person, 0, visited_at=(started - timedelta(hours=1)).isoformat())
+    assert before["patrol_id"] is None
+    by_someone_else = visit(community, person, 0, visited_at=(started + timedelta(minutes=20)).isoformat())
+    assert by_someone_else["patrol_id"] is None
