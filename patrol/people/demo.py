@@ -70,13 +70,19 @@ def _person(rng, grid, polygon, worker, n, seq, registered_on):
     return person
 
 
+def _interval(person):
+    return min(cats.DEFAULT_INTERVALS[c.category][person.attention_level - 1] for c in person.categories)
+
+
 def _visits(rng, person, worker, context, overdue):
-    """Visits every ~interval days up to today, or stopping early for the overdue ones."""
-    interval = 14 if person.attention_level == 3 else 30
+    """Visits every ~interval days up to today; an overdue person's last visit (or registration) is too old."""
+    interval = _interval(person)
     if overdue:
-        days = [context.first_day + timedelta(days=rng.randint(0, 3))]
+        person.registered_on = context.first_day - timedelta(days=max(interval - 30, 0) + rng.randint(5, 20))
+        days = [context.first_day + timedelta(days=rng.randint(0, 10))] if interval < 30 else []
     else:
-        day = context.first_day + timedelta(days=rng.randint(0, min(interval, 29) - 1))
+        person.registered_on = context.first_day - timedelta(days=5)
+        day = context.first_day + timedelta(days=rng.randint(0, min(interval, 30) - 1))
         days = []
         while day <= context.last_day:
             days.append(day)
@@ -114,5 +120,5 @@ def seed(context):
                 rng, grid, polygon, worker, n, index * 10 + n + 100, context.first_day - timedelta(days=60)
             )
             db.session.add(person)
-            db.session.add_all(list(_visits(rng, person, worker, context, overdue=(n % 4 == 1))))
+            db.session.add_all(list(_visits(rng, person, worker, context, overdue=n in (1, 5))))
     db.session.commit()
