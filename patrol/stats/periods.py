@@ -27,7 +27,7 @@ class Period:
 
 
 def period_of(kind, day):
-    """The period of the kind holding the day, cut at today."""
+    """The period of the kind holding the day, cut at today (end < start for a future period)."""
     if kind == "day":
         start = end = day
     elif kind == "week":
@@ -36,4 +36,4 @@ def period_of(kind, day):
     else:
         start = day.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return Period(kind, start, max(start, min(end, today())), end)
+    return Period(kind, start, min(end, today()), end)
