@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from patrol.auth import current_user
+from patrol.errors import Invalid
 from patrol.incidents import catalog, service, stats, workflow
 from patrol.incidents.schemas import (
     ActionIn,
@@ -140,8 +141,6 @@ class HolidayDetail(MethodView):
 
 
 def _day(raw):
-    from patrol.errors import Invalid
-
     try:
         return date.fromisoformat(raw)
     except ValueError:

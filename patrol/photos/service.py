@@ -83,7 +83,10 @@ def _jpeg(image, side):
 
 def store_photo_bytes(user, data):
     """Decode, clean, resize and store; return the photo as a dict. Commits."""
-    image = _flatten(_decode(data))
+    try:
+        image = _flatten(_decode(data))
+    except (OSError, ValueError) as exc:  # exotic modes (16-bit, LAB) that cannot become RGB
+        raise _refuse_not_image(str(exc)[:200]) from None
     full, (width, height) = _jpeg(image, MAX_SIDE)
     thumb, _ = _jpeg(image, THUMB_SIDE)
     photo_id = hashlib.sha256(full).hexdigest()

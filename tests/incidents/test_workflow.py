@@ -2,7 +2,9 @@
 
 import threading
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from patrol.extensions import db
 from patrol.incidents.models import Incident, IncidentEvent
@@ -213,3 +215,12 @@ def test_department_sees_only_what_is_dispatched_to_it(worker, street, chengguan
     assert ok(chengguan.get(f"/api/v1/incidents/{iid}"))["allowed_actions"] == ["start", "resolve"]
     assert ok(chengguan.get("/api/v1/incidents"))["items"][0]["id"] == iid
     assert ok(huanwei.get("/api/v1/incidents"))["items"] == []
+
+
+def test_history_is_append_only(worker):
+    iid = reported(worker)["id"]
+    for statement in ("UPDATE incident_event SET note = 'edited'", "DELETE FROM incident_event"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement + " WHERE incident_id = :id"), {"id": iid})
+        db.session.rollback()
+    assert _snapshot(iid)[3] == 1
