@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { deflateSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import { build } from "vite";
 
 const swagger = "node_modules/swagger-ui-dist";
@@ -19,6 +19,7 @@ const version = sourceHash();
 await build({ configFile: `${PWA}/vite.config.js`, define: { __APP_VERSION__: JSON.stringify(version) } });
 writeIcons();
 writeServiceWorker();
+writeGzipped();
 console.log(`  [web] static/pwa/dist ready (version ${version})`);
 
 function files(dir) {
@@ -52,7 +53,7 @@ function checkMessages() {
 function writeServiceWorker() {
   const shell = files(DIST)
     .map((path) => `/app/${relative(DIST, path).split("\\").join("/")}`)
-    .filter((url) => url !== "/app/sw.js" && !url.endsWith("-maskable.png"))
+    .filter((url) => url !== "/app/sw.js" && !url.endsWith("-maskable.png") && !url.endsWith(".gz"))
     .sort();
   const hash = createHash("sha256");
   for (const url of shell) hash.update(url).update(readFileSync(join(DIST, url.slice("/app/".length))));
@@ -60,6 +61,13 @@ function writeServiceWorker() {
     .replace("__VERSION__", hash.digest("hex").slice(0, 12))
     .replace("__PRECACHE__", JSON.stringify(["/app/", ...shell], null, 1));
   writeFileSync(`${DIST}/sw.js`, source);
+}
+
+// Pre-compressed copies of the hashed assets; the app (or nginx gzip_static) sends them to browsers that accept gzip.
+function writeGzipped() {
+  for (const path of files(`${DIST}/assets`)) {
+    if (/\.(js|css)$/.test(path)) writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
+  }
 }
 
 // Icons drawn here (a shield with a grid) so the repository holds no binary files.

@@ -3,6 +3,7 @@
 import os
 import socket
 import threading
+import time
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -32,14 +33,36 @@ class LiveServer:
 
     def __init__(self, app):
         self.app = app
+        self.in_flight = 0
+        self.lock = threading.Lock()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = None
 
+    def counting(self, environ, start_response):
+        with self.lock:
+            self.in_flight += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def wait_idle(self, timeout=10.0):
+        """Let requests still running finish, so emptying the tables after a test does not race them."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def start(self):
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", self.port, self.counting, threaded=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -66,6 +89,7 @@ def server(live_server):
     yield live_server
     if live_server.server is None:
         live_server.start()
+    live_server.wait_idle()
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +102,7 @@ def browser():
 
 @pytest.fixture
 def context(browser, server):
+    """A phone-sized incognito profile; closed before the server fixture waits for idle."""
     context = browser.new_context(
         base_url=server.url,
         viewport=PHONE,

@@ -49,3 +49,34 @@ def go_offline(server, context):
 def go_online(server, context):
     server.start()
     context.set_offline(False)
+
+
+def jpeg(width=2400, height=1800):
+    """A camera-sized JPEG, so the phone has something to shrink."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 200)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def local_fixes(page):
+    """How many GPS fixes the phone holds in IndexedDB."""
+    return page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("gridpatrol");
+            open.onerror = reject;
+            open.onsuccess = () => {
+                const query = open.result.transaction("fixes").objectStore("fixes").getAll();
+                query.onsuccess = () => resolve(query.result.length);
+            };
+        })"""
+    )
+
+
+def walk(page, context, path, pause_ms=300):
+    for lon, lat in path:
+        context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 6})
+        page.wait_for_timeout(pause_ms)

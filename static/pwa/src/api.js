@@ -70,7 +70,7 @@ export async function signOut() {
     // offline: the token is forgotten on the phone anyway
   }
   const session = get().session;
-  const forgotten = session ? { user: session.user, token: null, expired: true } : null;
+  const forgotten = session ? { user: session.user, token: null, expired: true, signedOut: true } : null;
   await setMeta("session", forgotten);
   set({ session: forgotten });
 }

@@ -26,7 +26,9 @@ const ROUTES = {
 
 export function App() {
   const state = useStore();
-  if (!state.session || state.session.expired) return <Login expired={!!state.session} />;
+  if (!state.session || state.session.expired) {
+    return <Login expired={!!state.session && !state.session.signedOut} />;
+  }
   const path = state.route.split("?")[0];
   const Screen = ROUTES[path] || Home;
   return (

@@ -22,6 +22,7 @@ async function run() {
   try {
     await queueFixes(session.user.id);
     await pushOutbox(session.user.id);
+    await pruneFixes();
     await pull();
     const lastSync = new Date().toISOString();
     await setMeta(`lastSync:${session.user.id}`, lastSync);
@@ -68,6 +69,19 @@ export async function queueFixes(userId) {
       await tx.done;
     }
   }
+}
+
+// Fixes already sent are kept a day for the map of today's track, then dropped from the phone.
+async function pruneFixes() {
+  const database = await db();
+  const running = get().patrol && get().patrol.id;
+  const sent = new Set((await database.getAll("outbox")).map((item) => item.op_id));
+  const old = Date.now() - 36 * 3600 * 1000;
+  const tx = database.transaction("fixes", "readwrite");
+  for (const fix of await tx.store.getAll()) {
+    if (fix.queued && !sent.has(fix.queued) && fix.t < old && fix.patrol_id !== running) tx.store.delete([fix.patrol_id, fix.t]);
+  }
+  await tx.done;
 }
 
 async function pushOutbox(userId) {

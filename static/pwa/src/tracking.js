@@ -22,8 +22,12 @@ export async function resume() {
   const session = get().session;
   if (!session) return;
   const patrol = await getMeta(`patrol:${session.user.id}`);
+  if (get().patrol && (!patrol || get().patrol.id !== patrol.id)) {
+    unwatch();
+    releaseAwake();
+  }
+  set({ patrol: patrol || null });
   if (patrol) {
-    set({ patrol });
     watch(patrol);
     keepAwake();
   }

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { getMeta } from "../db.js";
 import { segments } from "../geo.js";
-import { MapView } from "../MapView.jsx";
+import { LazyMap as MapView } from "../LazyMap.jsx";
 import { localDay, openIncidents, peopleDue } from "../records.js";
 import { useStore } from "../store.js";
 import { fixesOf } from "../tracking.js";

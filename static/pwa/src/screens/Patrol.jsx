@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Coverage, segments, trackLength } from "../geo.js";
 import { t } from "../i18n.js";
-import { MapView } from "../MapView.jsx";
+import { LazyMap as MapView } from "../LazyMap.jsx";
 import { useStore } from "../store.js";
 import { fixesOf, gridForHere, onFix, start, stop } from "../tracking.js";
 

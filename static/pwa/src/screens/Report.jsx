@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { uuid } from "../db.js";
 import { t } from "../i18n.js";
-import { MapView } from "../MapView.jsx";
+import { LazyMap as MapView } from "../LazyMap.jsx";
 import { enqueue } from "../outbox.js";
 import { photoUrl, storePhoto } from "../photo.js";
 import { categoriesRecentFirst, usedCategory } from "../records.js";
@@ -23,6 +23,7 @@ export function IncidentForm({ prefill = {}, onDone }) {
   const [point, setPoint] = useState(prefill.point || null);
   const [description, setDescription] = useState(prefill.description || "");
   const [handled, setHandled] = useState(false);
+  const [note, setNote] = useState("");
   const [problem, setProblem] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -47,6 +48,7 @@ export function IncidentForm({ prefill = {}, onDone }) {
     if (!categoryCode) return setProblem(t("needCategory"));
     if (!point) return setProblem(t("needLocation"));
     if (!photo && !description.trim()) return setProblem(t("needPhotoOrText"));
+    if (handled && !note.trim() && !description.trim()) return setProblem(t("needHandlingNote"));
     setBusy(true);
     const patrol = get().patrol;
     const payload = {
@@ -55,6 +57,7 @@ export function IncidentForm({ prefill = {}, onDone }) {
       location: { type: "Point", coordinates: point },
       description: description.trim(),
       handled_on_spot: handled,
+      note: handled ? note.trim() || description.trim() : null,
       source: prefill.source || "patrol",
       reported_at: new Date().toISOString(),
       photo_ids: [],
@@ -105,6 +108,16 @@ export function IncidentForm({ prefill = {}, onDone }) {
         <input id="handled-on-spot" type="checkbox" checked={handled} onChange={(e) => setHandled(e.target.checked)} />
         {t("handledOnSpot")}
       </label>
+      {handled && (
+        <textarea
+          id="handling-note"
+          placeholder={t("handlingNote")}
+          rows="2"
+          maxLength="500"
+          value={note}
+          onInput={(e) => setNote(e.target.value)}
+        />
+      )}
       <h3>{t("location")}</h3>
       <p class="hint">{point ? t("locationHint") : t("locating")}</p>
       <MapView grids={state.data.grids} basemap={state.data.basemap} pin={point} onPin={setPoint} height={200} />

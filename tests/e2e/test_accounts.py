@@ -1,0 +1,62 @@
+"""Sign-in on the phone: an expired token keeps the outbox; one user's records never go under another's token."""
+
+import pytest
+from sqlalchemy import text
+
+from patrol.extensions import db
+from tests.e2e.helpers import go_offline, go_online, pending, sign_in, wait_synced
+from tests.e2e.test_sync_failures import report
+from tests.incidents.helpers import setup_departments
+
+
+def reporters():
+    db.session.rollback()  # see what the live server committed
+    return (
+        db.session.execute(text("SELECT u.username FROM incident i JOIN app_user u ON u.id = i.reporter_id ORDER BY 1"))
+        .scalars()
+        .all()
+    )
+
+
+@pytest.fixture
+def categories(demo):
+    setup_departments()
+
+
+def test_an_expired_sign_in_asks_again_and_keeps_the_outbox(categories, page):
+    sign_in(page)
+    wait_synced(page)
+    db.session.execute(text("DELETE FROM auth_token"))  # the token expires (or is revoked) on the server
+    db.session.commit()
+    report(page, "0101", "无主车辆")
+    page.wait_for_selector("#sign-in")
+    assert page.locator(".login .notice").count() == 1
+    assert reporters() == []
+    page.fill("#password", "demo-password-for-tests")
+    page.click("#sign-in")
+    wait_synced(page)
+    assert reporters() == ["demo-worker"]
+
+
+def test_records_are_sent_only_under_their_own_users_token(categories, page, context, server):
+    sign_in(page)
+    wait_synced(page)
+    go_offline(server, context)
+    try:
+        report(page, "0101", "楼道有人逗留")
+        assert pending(page) == 1
+        page.click("#nav-settings")
+        page.click("#sign-out")
+        page.wait_for_selector("#sign-in")
+    finally:
+        go_online(server, context)
+    sign_in(page, "demo-worker2")
+    wait_synced(page)
+    assert reporters() == []
+    assert pending(page) == 0 and page.locator(".notice").count() == 1  # "records of another user wait here"
+
+    page.click("#nav-settings")
+    page.click("#sign-out")
+    sign_in(page, "demo-worker")
+    wait_synced(page)
+    assert reporters() == ["demo-worker"]

@@ -1,0 +1,98 @@
+"""A worker's day with no signal: patrol, incident with a photo, visit; reload; back online, one copy of each."""
+
+import pytest
+from sqlalchemy import text
+
+from patrol.extensions import db
+from tests.e2e.conftest import WALK
+from tests.e2e.helpers import (
+    Taps,
+    go_offline,
+    go_online,
+    jpeg,
+    local_fixes,
+    pending,
+    sign_in,
+    wait_controlled,
+    wait_synced,
+    walk,
+)
+from tests.incidents.helpers import setup_departments
+from tests.people.helpers import GRID_1, person_body
+
+
+def count(sql, **params):
+    db.session.rollback()  # see what the live server committed
+    return db.session.execute(text(sql), params).scalar_one()
+
+
+@pytest.fixture
+def field_day(demo, login):
+    setup_departments()
+    created = login("demo-community").post("/api/v1/people", json=person_body(1, GRID_1))
+    assert created.status_code == 201, created.get_json()
+    return created.get_json()
+
+
+def test_offline_day_syncs_exactly_once(field_day, page, context, server):
+    sign_in(page)
+    wait_synced(page)
+    wait_controlled(page)
+    go_offline(server, context)
+    try:
+        taps = Taps(page)
+        taps.tap("#start-patrol")
+        page.wait_for_selector("#stop-patrol")
+        assert taps.count == 1
+        walk(page, context, WALK)
+        page.wait_for_function("() => /\\d+ m/.test(document.querySelector('#patrol-distance').textContent)")
+        taps = Taps(page)
+        taps.tap("#stop-patrol")
+        assert taps.count == 1
+        fixes = local_fixes(page)
+        assert fixes >= 4
+
+        page.goto("/app/#/")
+        taps = Taps(page)
+        taps.tap("#go-report")
+        page.set_input_files("#incident-photo", files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
+        page.wait_for_selector("#incident-form img.preview")
+        taps.tap("[data-category='0201']")
+        page.fill("#incident-description", "楼道堆放纸箱")
+        taps.tap("#save-incident")
+        page.wait_for_selector("#go-report")
+        assert taps.count <= 4
+
+        taps = Taps(page)
+        taps.tap("#go-visit")
+        taps.tap(f"[data-person='{field_day['id']}']")
+        taps.tap("#visit-method [data-value='入户']")
+        taps.tap("#visit-condition [data-value='正常']")
+        page.fill("#visit-note", "一切正常")
+        taps.tap("#save-visit")
+        page.wait_for_selector("#go-visit")
+        assert taps.count <= 5
+
+        queued = pending(page)
+        assert queued >= 5  # start, points, finish, incident, visit
+        page.reload()
+        page.wait_for_selector("#go-report")
+        assert pending(page) == queued
+        assert count("SELECT count(*) FROM patrol") == 0
+    finally:
+        go_online(server, context)
+    wait_synced(page, timeout=30000)
+
+    assert count("SELECT count(*) FROM patrol") == 1
+    assert count("SELECT count(*) FROM patrol WHERE ended_at IS NOT NULL") == 1
+    assert count("SELECT count(*) FROM track_point") == fixes
+    assert count("SELECT count(*) FROM incident") == 1
+    assert count("SELECT count(*) FROM photo_use WHERE record_type = 'incident'") == 1
+    assert count("SELECT count(*) FROM photo") == 1
+    assert count("SELECT max(width) FROM photo") <= 1600
+    assert count("SELECT count(*) FROM visit") == 1
+    assert count("SELECT count(*) FROM sync_operation") == queued
+
+    page.click("#sync-now")
+    wait_synced(page)
+    assert count("SELECT count(*) FROM incident") == 1 and count("SELECT count(*) FROM track_point") == fixes

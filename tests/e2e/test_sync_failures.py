@@ -1,0 +1,78 @@
+"""A response lost after the server applied the push, and a record the server refuses."""
+
+import pytest
+from sqlalchemy import text
+
+from patrol.extensions import db
+from tests.e2e.helpers import pending, sign_in, wait_synced
+from tests.incidents.helpers import setup_departments
+
+
+def count(sql):
+    db.session.rollback()  # see what the live server committed
+    return db.session.execute(text(sql)).scalar_one()
+
+
+@pytest.fixture
+def categories(demo):
+    setup_departments()
+
+
+def report(page, category, description):
+    page.goto("/app/#/")
+    page.click("#go-report")
+    page.click(f"[data-category='{category}']")
+    page.fill("#incident-description", description)
+    page.wait_for_function("() => !/正在获取位置|Getting/.test(document.querySelector('#incident-form').textContent)")
+    page.click("#save-incident")
+    page.wait_for_selector("#go-report, #sign-in")  # home, or sign-in when the token was refused
+
+
+def test_a_lost_response_then_a_retry_leaves_one_copy(categories, page):
+    sign_in(page)
+    wait_synced(page)
+    lost = []
+
+    def apply_then_lose(route):
+        route.fetch()  # the server receives and applies the batch …
+        lost.append(route.request.url)
+        route.abort("connectionreset")  # … but the phone never hears back
+
+    page.route("**/api/v1/sync/push", apply_then_lose)
+    report(page, "0101", "可疑车辆长期停放")
+    page.wait_for_function("() => !document.querySelector('#sync-now').disabled && window.navigator.onLine")
+    page.wait_for_timeout(300)
+    assert lost and count("SELECT count(*) FROM incident") == 1
+    assert pending(page) == 1  # the phone still holds it
+
+    page.unroute("**/api/v1/sync/push")
+    page.click("#sync-now")
+    wait_synced(page)
+    assert count("SELECT count(*) FROM incident") == 1
+    assert count("SELECT count(*) FROM sync_operation") == 1
+    assert page.locator("#my-incidents li").count() == 1
+
+
+def test_a_refused_record_waits_in_needs_attention_and_can_be_fixed(categories, page):
+    sign_in(page)
+    wait_synced(page)
+    # The street retires a category after the phone last synced; the worker reports with it anyway.
+    db.session.execute(text("UPDATE incident_category SET active = false, updated_at = now() WHERE code = '0102'"))
+    db.session.commit()
+    report(page, "0102", "路灯损坏")
+    page.wait_for_selector("#attention-count")
+    assert count("SELECT count(*) FROM incident") == 0
+    page.click("#attention-count")
+    card = page.locator(".card.rejected[data-op='incident.report']")
+    assert "0102" in card.locator(".error").first.text_content()
+    card.locator(".fix-category").select_option("0103")
+    card.locator(".fix-description").fill("路灯损坏，已改类别")
+    card.locator(".resend").click()
+    wait_synced(page)
+    assert page.locator("#attention-count").count() == 0
+    assert count("SELECT count(*) FROM incident") == 1
+    db.session.rollback()
+    row = db.session.execute(
+        text("SELECT c.code, i.description FROM incident i JOIN incident_category c ON c.id = i.category_id")
+    ).one()
+    assert tuple(row) == ("0103", "路灯损坏，已改类别")
