@@ -62,8 +62,8 @@ class DutyChange(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(10))  # add | update | remove
-    before: Mapped[dict | None] = mapped_column(JSONB)
-    after: Mapped[dict | None] = mapped_column(JSONB)
+    before: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
+    after: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -99,7 +99,7 @@ class Task(db.Model):
     due_date: Mapped[date] = mapped_column(Date)
     photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10))
-    over_budget: Mapped[dict | None] = mapped_column(JSONB)
+    over_budget: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refusal_reason: Mapped[str | None] = mapped_column(Text)

@@ -6,13 +6,15 @@ from patrol.extensions import db
 
 # A place is checked on a day when a clean fix of a patrol of its grid on that day lies within
 # :distance metres of it, or when a worker left a note there. A place checked every N days is due on
-# a day unless it was already checked in the N-1 days before.
+# a day unless it was already checked in the N-1 days before. The box prefilter is generous:
+# one degree of longitude is more than 60 km anywhere in China.
 _CHECKS = """
 WITH days AS (
     SELECT CAST(d AS date) AS day
     FROM generate_series(CAST(:from_day AS date), CAST(:to_day AS date), interval '1 day') d
-), places AS (
+), places AS MATERIALIZED (
     SELECT kp.id, kp.grid_id, kp.name, kp.category, kp.check_every_days, kp.geom,
+           ST_Expand(kp.geom, :distance / 60000.0) AS box, CAST(kp.geom AS geography) AS geog,
            CAST(kp.created_at AT TIME ZONE :tz AS date) AS since
     FROM key_place kp
     WHERE kp.active AND kp.grid_id = ANY(:grid_ids)
@@ -22,7 +24,8 @@ WITH days AS (
     JOIN patrol p ON p.grid_id = pl.grid_id AND p.local_date BETWEEN :look_from AND :to_day
     JOIN track_point tp ON tp.patrol_id = p.id AND tp.flag = 0
          AND tp.fix_time >= :t0 AND tp.fix_time < :t1
-         AND ST_DWithin(tp.geom::geography, pl.geom::geography, :distance)
+         AND tp.geom && pl.box
+         AND ST_DWithin(CAST(tp.geom AS geography), pl.geog, :distance)
     UNION
     SELECT n.key_place_id, CAST(n.noted_at AT TIME ZONE :tz AS date)
     FROM key_place_note n JOIN places pl ON pl.id = n.key_place_id

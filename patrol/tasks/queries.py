@@ -7,7 +7,7 @@ from patrol.extensions import db
 # Whether a task item (alias ti, its task t) is done: tapped, or fulfilled from what the worker already
 # recorded between the task's counts_from and its due date (visits, patrols incl. joint ones, incidents).
 ITEM_DONE = """
-(EXISTS (SELECT 1 FROM task_completion c WHERE c.item_id = ti.id)
+coalesce(EXISTS (SELECT 1 FROM task_completion c WHERE c.item_id = ti.id)
  OR (t.fulfil_by = 'visit' AND ti.person_id IS NOT NULL AND EXISTS (
         SELECT 1 FROM visit v WHERE v.person_id = ti.person_id
            AND v.visit_date BETWEEN t.counts_from AND t.due_date))
@@ -23,7 +23,7 @@ ITEM_DONE = """
         >= ti.units)
  OR (t.fulfil_by = 'incident' AND (
         SELECT count(*) FROM incident i WHERE i.reporter_id = ti.worker_id AND i.grid_id = ti.grid_id
-           AND (i.reported_at AT TIME ZONE :tz)::date BETWEEN t.counts_from AND t.due_date) >= ti.units))
+           AND (i.reported_at AT TIME ZONE :tz)::date BETWEEN t.counts_from AND t.due_date) >= ti.units), false)
 """
 
 _ITEMS = text(f"""

@@ -54,7 +54,11 @@ def test_task_per_key_place_gives_one_item_per_place(street, department, grids, 
     for n, lon in enumerate((120.1210, 120.1220), start=1):
         response = street.post(
             "/api/v1/tasks/key-places",
-            json={"name": f"出租房{n}", "category": "rental", "geometry": {"type": "Point", "coordinates": [lon, 30.2829]}},
+            json={
+                "name": f"出租房{n}",
+                "category": "rental",
+                "geometry": {"type": "Point", "coordinates": [lon, 30.2829]},
+            },
         )
         assert response.status_code == 201, response.get_json()
     push(department, [grid.id], place_category="rental")

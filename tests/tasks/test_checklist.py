@@ -8,8 +8,8 @@ from sqlalchemy import text
 from patrol.extensions import db
 from patrol.localtime import today, tz
 from tests.conftest import assert_error_shape
-from tests.people.helpers import GRID_1, person_body
 from tests.patrols.helpers import walk
+from tests.people.helpers import GRID_1, person_body
 from tests.tasks.conftest import day_start, line_walk, list_type, push, recent_start, record_patrol
 
 
@@ -25,7 +25,11 @@ def test_offline_completions_replayed_are_recorded_exactly_once(street, departme
     for n in range(1, 4):
         street.post(
             "/api/v1/tasks/key-places",
-            json={"name": f"出租房{n}", "category": "rental", "geometry": {"type": "Point", "coordinates": [120.1205 + n * 0.0005, 30.2829]}},
+            json={
+                "name": f"出租房{n}",
+                "category": "rental",
+                "geometry": {"type": "Point", "coordinates": [120.1205 + n * 0.0005, 30.2829]},
+            },
         )
     push(department, [grid.id], place_category="rental")
     worker = login("demo-worker")
@@ -77,7 +81,9 @@ def test_completion_needs_the_photo_and_links_the_running_patrol(street, departm
 
     start = recent_start()
     patrol_id = str(uuid.uuid4())
-    started = worker.post("/api/v1/patrols", json={"id": patrol_id, "grid_id": grid.id, "started_at": start.isoformat()})
+    started = worker.post(
+        "/api/v1/patrols", json={"id": patrol_id, "grid_id": grid.id, "started_at": start.isoformat()}
+    )
     assert started.status_code == 201
     photo = worker.client.post(
         "/api/v1/photos", data={"file": (_jpeg(), "p.jpg")}, headers=worker.headers, content_type="multipart/form-data"
@@ -111,8 +117,13 @@ def test_task_needing_a_logged_visit_is_fulfilled_without_a_new_entry(street, he
     visited_at = datetime.combine(today(), time(0, 5), tz()).astimezone(UTC)
     visit = worker.post(
         "/api/v1/visits",
-        json={"id": str(uuid.uuid4()), "person_id": person_id, "visited_at": visited_at.isoformat(),
-              "method": "入户", "condition": "正常"},
+        json={
+            "id": str(uuid.uuid4()),
+            "person_id": person_id,
+            "visited_at": visited_at.isoformat(),
+            "method": "入户",
+            "condition": "正常",
+        },
     )
     assert visit.status_code == 201, visit.get_json()
     grid = grids["330106010001001"]

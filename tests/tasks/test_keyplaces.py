@@ -82,13 +82,22 @@ def test_key_place_input_is_checked(street, login, grids):
         assert_error_shape(response, response.status_code)
     huge = {
         "type": "Polygon",
-        "coordinates": [[[120.120, 30.280], [120.138, 30.280], [120.138, 30.292], [120.120, 30.292], [120.120, 30.280]]],
+        "coordinates": [
+            [[120.120, 30.280], [120.138, 30.280], [120.138, 30.292], [120.120, 30.292], [120.120, 30.280]]
+        ],
     }
-    assert_error_shape(street.post("/api/v1/tasks/key-places", json={"name": "x", "category": "c", "geometry": huge}), 422)
+    assert_error_shape(
+        street.post("/api/v1/tasks/key-places", json={"name": "x", "category": "c", "geometry": huge}), 422
+    )
     other_grid = grids["330106010001002"].id
     wrong = street.post(
         "/api/v1/tasks/key-places",
-        json={"name": "x", "category": "c", "grid_id": other_grid, "geometry": {"type": "Point", "coordinates": list(PLACE)}},
+        json={
+            "name": "x",
+            "category": "c",
+            "grid_id": other_grid,
+            "geometry": {"type": "Point", "coordinates": list(PLACE)},
+        },
     )
     assert_error_shape(wrong, 422)
     assert_error_shape(login("demo-worker").post("/api/v1/tasks/key-places", json={"name": "x"}), 422)

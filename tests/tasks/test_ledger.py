@@ -12,9 +12,7 @@ from tests.tasks.conftest import list_type, push
 
 
 def department_user(login, admin, username, code, name):
-    created = admin.post(
-        "/api/v1/incidents/departments", json={"street_code": "330106010", "code": code, "name": name}
-    )
+    created = admin.post("/api/v1/incidents/departments", json={"street_code": "330106010", "code": code, "name": name})
     assert created.status_code == 201, created.get_json()
     auth.create_user(username, DEMO_PASSWORD, "department", name, "330106010", department_id=created.get_json()["id"])
     return login(username)
@@ -42,8 +40,17 @@ def test_burden_ledger_matches_hand_computed_month_and_exports(street, grids, lo
     response = street.get(url)
     assert response.status_code == 200, response.get_json()
     got = [
-        (r["period_start"], r["worker_name"], r["grid_code"], r["department"], r["tasks"], r["items_required"],
-         r["items_done"], r["estimated_minutes"], r["estimated_hours"])
+        (
+            r["period_start"],
+            r["worker_name"],
+            r["grid_code"],
+            r["department"],
+            r["tasks"],
+            r["items_required"],
+            r["items_done"],
+            r["estimated_minutes"],
+            r["estimated_hours"],
+        )
         for r in response.get_json()
     ]
     expected = [
@@ -75,6 +82,11 @@ def test_burden_ledger_matches_hand_computed_month_and_exports(street, grids, lo
 
 
 def test_ledger_refuses_bad_queries(street, login):
-    for query in ("period=year&from=2026-01-01&to=2026-01-31", "from=2026-02-01&to=2026-01-01", "from=x&to=y",
-                  "from=2024-01-01&to=2026-01-01", "from=2026-01-01&to=2026-01-31&format=pdf"):
+    for query in (
+        "period=year&from=2026-01-01&to=2026-01-31",
+        "from=2026-02-01&to=2026-01-01",
+        "from=x&to=y",
+        "from=2024-01-01&to=2026-01-01",
+        "from=2026-01-01&to=2026-01-31&format=pdf",
+    ):
         assert_error_shape(street.get(f"/api/v1/tasks/ledger?{query}"), 422)
