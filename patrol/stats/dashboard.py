@@ -29,7 +29,7 @@ WHERE u.role = 'worker' AND u.active AND a.code LIKE :prefix || '%'
 ORDER BY u.full_name, u.id
 """)
 _REPLAY = text("""
-SELECT extract(epoch FROM fix_time) * 1000 AS t, ST_X(geom) AS lon, ST_Y(geom) AS lat
+SELECT extract(epoch FROM fix_time) * 1000 AS ms, ST_X(geom) AS lon, ST_Y(geom) AS lat
 FROM track_point WHERE patrol_id = :id AND flag = 0 AND fix_time BETWEEN :lo AND :hi ORDER BY fix_time
 """)
 
@@ -173,7 +173,7 @@ def replay(user, patrol_id):
     rows = db.session.execute(
         _REPLAY, {"id": patrol.id, "lo": patrol.started_at - timedelta(hours=1), "hi": hi + timedelta(hours=1)}
     )
-    return {"id": str(patrol.id), "points": [[int(r.t), round(r.lon, 7), round(r.lat, 7)] for r in rows]}
+    return {"id": str(patrol.id), "points": [[int(r.ms), round(r.lon, 7), round(r.lat, 7)] for r in rows]}
 
 
 def overdue_people(user, area_id=None):

@@ -28,7 +28,7 @@ def grid_box(code):
     ).one()
 
 
-def zigzag(code, lanes=6, steps=40, shrink=0.18):
+def zigzag(code, lanes=5, steps=16, shrink=0.18):
     """Points of a walk up and down `lanes` lanes across the middle of the grid."""
     xmin, ymin, xmax, ymax = grid_box(code)
     dx, dy = (xmax - xmin) * shrink, (ymax - ymin) * shrink
