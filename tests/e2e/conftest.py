@@ -122,3 +122,21 @@ def context(browser, server):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+@pytest.fixture
+def categories(demo):
+    """The default incident categories and the demo street's departments."""
+    from tests.incidents.helpers import setup_departments
+
+    setup_departments()
+
+
+@pytest.fixture
+def field_day(categories, login):
+    """Categories plus one person (masked on the phone) in demo-worker's grid."""
+    from tests.people.helpers import GRID_1, person_body
+
+    created = login("demo-community").post("/api/v1/people", json=person_body(1, GRID_1))
+    assert created.status_code == 201, created.get_json()
+    return created.get_json()

@@ -1,12 +1,10 @@
 """Sign-in on the phone: an expired token keeps the outbox; one user's records never go under another's token."""
 
-import pytest
 from sqlalchemy import text
 
 from patrol.extensions import db
 from tests.e2e.helpers import go_offline, go_online, pending, sign_in, wait_synced
 from tests.e2e.test_sync_failures import report
-from tests.incidents.helpers import setup_departments
 
 
 def reporters():
@@ -16,11 +14,6 @@ def reporters():
         .scalars()
         .all()
     )
-
-
-@pytest.fixture
-def categories(demo):
-    setup_departments()
 
 
 def test_an_expired_sign_in_asks_again_and_keeps_the_outbox(categories, page):

@@ -1,6 +1,5 @@
 """A worker's day with no signal: patrol, incident with a photo, visit; reload; back online, one copy of each."""
 
-import pytest
 from sqlalchemy import text
 
 from patrol.extensions import db
@@ -17,21 +16,11 @@ from tests.e2e.helpers import (
     wait_synced,
     walk,
 )
-from tests.incidents.helpers import setup_departments
-from tests.people.helpers import GRID_1, person_body
 
 
 def count(sql, **params):
     db.session.rollback()  # see what the live server committed
     return db.session.execute(text(sql), params).scalar_one()
-
-
-@pytest.fixture
-def field_day(demo, login):
-    setup_departments()
-    created = login("demo-community").post("/api/v1/people", json=person_body(1, GRID_1))
-    assert created.status_code == 201, created.get_json()
-    return created.get_json()
 
 
 def test_offline_day_syncs_exactly_once(field_day, page, context, server):

@@ -1,21 +1,14 @@
 """A response lost after the server applied the push, and a record the server refuses."""
 
-import pytest
 from sqlalchemy import text
 
 from patrol.extensions import db
 from tests.e2e.helpers import pending, sign_in, wait_synced
-from tests.incidents.helpers import setup_departments
 
 
 def count(sql):
     db.session.rollback()  # see what the live server committed
     return db.session.execute(text(sql)).scalar_one()
-
-
-@pytest.fixture
-def categories(demo):
-    setup_departments()
 
 
 def report(page, category, description):
