@@ -148,11 +148,11 @@ def test_patrol_twice_is_fulfilled_by_recorded_patrols(street, department, grids
     short = day_start(1, hour=8)
     record_patrol(worker, grid.id, short, line_walk(short, (120.1205, 30.2829), (120.1225, 30.2829)))
     morning = day_start(1, hour=9)
-    record_patrol(worker, grid.id, morning, walk(grid, morning, minutes=25))
+    record_patrol(worker, grid.id, morning, walk(grid, morning, minutes=25, step_s=10))
     [item] = checklist(worker)
     assert not item["done"]  # one valid patrol; the 3-minute one is invalid and does not count
     afternoon = day_start(1, hour=15)
-    record_patrol(worker, grid.id, afternoon, walk(grid, afternoon, minutes=25))
+    record_patrol(worker, grid.id, afternoon, walk(grid, afternoon, minutes=25, step_s=10))
     assert db.session.execute(text("SELECT count(*) FILTER (WHERE valid) FROM patrol")).scalar() == 2
     assert checklist(worker) == []
     [item] = checklist(worker, include_done=True)

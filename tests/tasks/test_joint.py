@@ -24,8 +24,8 @@ def test_joint_patrol_person_hours_add_up(street, grids, login):
     )
     assert held.status_code == 201, held.get_json()
     joint_start, solo_start = day_start(1, 9), day_start(1, 15)
-    joint = record_patrol(worker, grid.id, joint_start, walk(grid, joint_start, minutes=30))
-    solo = record_patrol(worker, grid.id, solo_start, walk(grid, solo_start, minutes=20))
+    joint = record_patrol(worker, grid.id, joint_start, walk(grid, joint_start, minutes=30, step_s=10))
+    solo = record_patrol(worker, grid.id, solo_start, walk(grid, solo_start, minutes=20, step_s=10))
     participants = [
         {"name": "李队长", "kind": "team"},
         {"name": "王阿姨", "kind": "volunteer"},
