@@ -6,7 +6,7 @@ WITH_ENV := scripts/with-env
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup system venv env web db test-db migrate seed bench lint clean
+.PHONY: run test setup system venv env web review-web db test-db migrate seed bench lint clean
 
 run: setup seed
 	@echo ""
@@ -40,6 +40,13 @@ env:
 
 web: node_modules/.package-lock.json
 	npm run --silent build
+
+# The street review page is its own npm project (static/review), built into static/review/dist.
+review-web: static/review/node_modules/.package-lock.json
+	cd static/review && npm run --silent build
+
+static/review/node_modules/.package-lock.json: static/review/package.json static/review/package-lock.json
+	cd static/review && npm ci --no-audit --no-fund --loglevel=error
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@# npm ci refuses this lock: the registry here lists only some of rollup's optional platform
