@@ -1,0 +1,116 @@
+// Side panels: a grid's day (patrols with figures and reasons, incidents, visits) and the incident queue.
+import { ApiError, get, post, query } from "./api.js";
+import { t } from "./i18n.js";
+
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  return node;
+};
+
+const time = (iso) => (iso ? iso.slice(11, 16) : "");
+const minutes = (s) => (s == null ? "—" : `${Math.round(s / 60)} min`);
+const pct = (v) => (v == null ? "—" : `${Math.round(v * 100)}%`);
+
+export async function showGridDay(container, gridId, day, { onReplay }) {
+  container.replaceChildren(el("p", { class: "muted" }, "…"));
+  const data = await get(`/api/v1/review/grids/${gridId}/day${query({ date: day })}`);
+  const patrols = data.patrols.length
+    ? el(
+        "table",
+        { class: "list", "data-testid": "patrols" },
+        el("tr", {}, ["", t("patrol.time"), t("patrol.distance"), t("patrol.duration"), t("patrol.inside"), t("patrol.coverage"), "", ""].map((h) => el("th", {}, h))),
+        data.patrols.map((p) =>
+          el(
+            "tr",
+            { class: p.valid ? "ok" : "bad" },
+            el("td", {}, t(`patrol.shift.${p.shift}`)),
+            el("td", {}, `${time(p.started_at)}–${time(p.ended_at)}`),
+            el("td", {}, p.distance_m == null ? "—" : `${Math.round(p.distance_m)} m`),
+            el("td", {}, minutes(p.duration_s)),
+            el("td", {}, pct(p.inside_share)),
+            el("td", {}, pct(p.coverage)),
+            el("td", {}, p.valid ? t("patrol.valid") : `${t("patrol.invalid")}：${p.reasons_zh.join("、")}`),
+            el("td", {}, el("button", { type: "button", class: "replay", onclick: () => onReplay(p.id) }, t("patrol.replay"))),
+          ),
+        ),
+      )
+    : el("p", { class: "muted" }, t("grid.none"));
+  const incidents = data.incidents.length
+    ? el("ul", { class: "plain" }, data.incidents.map((i) => el("li", { class: i.overdue ? "overdue" : "" }, `${time(i.reported_at)} ${i.category}/${i.subcategory} · ${i.status_zh}${i.overdue ? ` · ${t("queue.overdue")}` : ""}`)))
+    : el("p", { class: "muted" }, t("grid.none"));
+  const visits = data.visits.length
+    ? el("ul", { class: "plain" }, data.visits.map((v) => el("li", {}, `${time(v.visited_at)} ${v.person} · ${v.method} · ${v.condition}`)))
+    : el("p", { class: "muted" }, t("grid.none"));
+  container.replaceChildren(
+    el("h2", { "data-testid": "grid-day-title" }, `${data.grid.name}（${data.grid.code}）${data.date}`),
+    el("p", { class: "muted" }, `${t("grid.households")}：${data.grid.households ?? "—"}`),
+    el("h3", {}, t("grid.patrols")),
+    patrols,
+    el("h3", {}, t("grid.incidents")),
+    incidents,
+    el("h3", {}, t("grid.visits")),
+    visits,
+  );
+}
+
+const REVIEW_ACTIONS = ["accept", "reject", "dispatch", "close", "send_back", "reopen", "start", "resolve"];
+const NEEDS_NOTE = new Set(["reject", "send_back", "reopen", "resolve"]);
+
+export async function showQueue(container, filters, { onChanged, flash }) {
+  const params = { limit: 50, category: undefined, grid_id: filters.grid || undefined };
+  const search = new URLSearchParams(query(params).slice(1));
+  if (filters.status) search.append("status", filters.status);
+  else for (const status of ["reported", "accepted", "dispatched", "in_progress", "resolved"]) search.append("status", status);
+  const page = await get(`/api/v1/incidents?${search}`);
+  const items = page.items.filter(
+    (i) => (!filters.category || (i.category.parent_code || i.category.code) === filters.category) && (!filters.community || i.grid.code.startsWith(filters.community)),
+  );
+  if (!items.length) {
+    container.replaceChildren(el("p", { class: "muted" }, t("queue.empty")));
+    return;
+  }
+  container.replaceChildren(
+    el(
+      "ul",
+      { class: "queue", "data-testid": "queue" },
+      items.map((incident) =>
+        el(
+          "li",
+          { class: incident.overdue ? "overdue" : "", "data-id": incident.id, "data-status": incident.status },
+          el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, incident.status), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null),
+          el("div", { class: "muted" }, `${incident.reported_at.slice(0, 16).replace("T", " ")} ${incident.description || ""}`),
+          el(
+            "div",
+            { class: "actions" },
+            incident.allowed_actions
+              .filter((a) => REVIEW_ACTIONS.includes(a))
+              .map((action) => el("button", { type: "button", "data-action": action, onclick: () => act(incident, action, { onChanged, flash }) }, t(`action.${action}`))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function act(incident, action, { onChanged, flash }) {
+  let note = null;
+  if (NEEDS_NOTE.has(action)) {
+    note = window.prompt(t("queue.note"));
+    if (!note) return;
+  }
+  try {
+    await post(`/api/v1/incidents/${incident.id}/actions`, { action, note }, { "If-Match": `"${incident.id}.${incident.version}"` });
+    flash(t("queue.done", { action: t(`action.${action}`) }));
+  } catch (error) {
+    flash(t("queue.failed", { message: error instanceof ApiError ? error.message : String(error) }), true);
+  }
+  onChanged();
+}
+
+export { el };
