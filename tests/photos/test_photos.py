@@ -141,3 +141,16 @@ def test_unknown_photo_ids_are_named(demo, login):
     assert_error_shape(worker.post("/api/v1/incidents", json=report_body(photo_ids=["../x"])), 422)
     assert worker.get("/api/v1/incidents?limit=5").get_json()["items"] == []
     assert uuid.UUID(report_body()["id"])
+
+
+def test_wrong_upload_shapes_are_refused(demo, login):
+    worker = login("demo-worker")
+    assert_error_shape(worker.post("/api/v1/photos", json={"file": "aGVsbG8="}), 422)
+    boundary = "b"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="x.jpg"\r\n\r\n'.encode()
+        + jpeg_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = worker.post("/api/v1/photos", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert_error_shape(response, 422)
