@@ -37,18 +37,28 @@ class ActionIn(Schema):
 
 class IncidentQuery(Schema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=None)
-    category = fields.String(load_default=None, validate=validate.Regexp(r"^\d{2,10}$"))
+    category = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\d{2,10}$"),
+        metadata={"description": "category code or prefix: 04 = 环境卫生 and all its sub-categories"},
+    )
     department_id = fields.Integer(load_default=None)
     grid_id = fields.Integer(load_default=None)
     source = fields.String(load_default=None, validate=validate.OneOf(SOURCES))
     handled_on_spot = fields.Boolean(load_default=None)
-    overdue = fields.Boolean(load_default=None)
+    overdue = fields.Boolean(
+        load_default=None, metadata={"description": "dispatched, in progress or resolved, and past the due time"}
+    )
     open = fields.Boolean(load_default=None)
     mine = fields.Boolean(load_default=False)
     date_from = fields.Date(load_default=None, data_key="from")
     date_to = fields.Date(load_default=None, data_key="to")
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "keyset pagination: the next_cursor of the previous page (newest first)"},
+    )
 
 
 class IncidentOut(Schema):
