@@ -38,7 +38,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 env:
 	@scripts/ensure-env.sh
 
-web: node_modules/.package-lock.json
+web: node_modules/.package-lock.json review-web
 	npm run --silent build
 
 # The street review page is its own npm project (static/review), built into static/review/dist.
@@ -46,7 +46,8 @@ review-web: static/review/node_modules/.package-lock.json
 	cd static/review && npm run --silent build
 
 static/review/node_modules/.package-lock.json: static/review/package.json static/review/package-lock.json
-	cd static/review && npm ci --no-audit --no-fund --loglevel=error
+	cd static/review && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@# npm ci refuses this lock: the registry here lists only some of rollup's optional platform
