@@ -41,9 +41,12 @@ def monday(day):
 def budget_overrun(task, planned):
     """{worker id: figures} for each worker the planned items would push past their weekly budget."""
     adding = items.minutes_by_worker(task, planned)
+    # Locking the budgets serialises concurrent pushes to the same workers, so two cannot both fit.
     budgets = dict(
         db.session.execute(
-            select(WorkerBudget.worker_id, WorkerBudget.weekly_minutes).where(WorkerBudget.worker_id.in_(adding))
+            select(WorkerBudget.worker_id, WorkerBudget.weekly_minutes)
+            .where(WorkerBudget.worker_id.in_(adding))
+            .with_for_update()
         ).all()
     )
     week = monday(today())
@@ -141,7 +144,8 @@ def _locked_task(task_id):
 def decide_task(user, task_id, data):
     """The street approves a proposed task (explicitly accepting any budget overrun) or refuses it."""
     task = _locked_task(task_id)
-    require_street_staff(user, street_by_id(task.street_id))
+    street = street_by_id(task.street_id)
+    require_street_staff(user, street)
     if task.status != "proposed":
         raise Conflict(f"任务已处理（{task.status}） / the task was already decided", {"status": [task.status]})
     if data["approve"]:
@@ -158,7 +162,7 @@ def decide_task(user, task_id, data):
         task.status = "refused"
         task.refusal_reason = data["reason"]
         task.decided_by, task.decided_at = user.id, utcnow()
-    audit.record(user, "task.decide", "task", task.id, None, {"status": task.status})
+    audit.record(user, "task.decide", "task", task.id, street.code, {"status": task.status})
     db.session.commit()
     return task_view(task)
 

@@ -21,7 +21,8 @@ def street_for(user, street_id=None):
     """The street a user acts for: their own, or the one named (which must be inside their area)."""
     if street_id is not None:
         street = street_by_id(street_id)
-        if user.role == "worker" or not covers_code(user, street.code) and not _inside_street(user, street):
+        inside = covers_code(user, street.code) or _inside_street(user, street)
+        if user.role == "worker" or not inside:
             raise Forbidden("该街道不在您的管辖范围内 / this street is outside your area", {"street_id": [street_id]})
         return street
     prefix = area_prefix(user)

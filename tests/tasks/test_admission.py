@@ -119,6 +119,10 @@ def test_budget_overrun_is_refused_without_the_streets_approval(street, departme
     self_approved = push(department, [grid_id], accept_over_budget=True)
     assert self_approved["status"] == "proposed"
     assert_error_shape(department.put(f"/api/v1/tasks/budgets/{worker_id}", json={"weekly_minutes": 999}), 403)
+    # The street itself may push past the budget, saying so explicitly; the overrun stays on record.
+    forced = push(street, [grid_id], accept_over_budget=True)
+    assert forced["status"] == "active" and forced["over_budget"][str(worker_id)]["already_minutes"] == 90
+    assert len(items_of(login("demo-worker"))) == 3
 
 
 def test_push_refuses_bad_input_and_foreign_grids(department, grids, login):
