@@ -10,7 +10,7 @@ DEFAULTS = {
     "PATROL_FAR_OUTSIDE_M": 200.0,  # further than this from the grid is flagged
     "PATROL_GAP_S": 120.0,  # fixes further apart than this are a gap, never bridged
     "PATROL_MOVING_MPS": 0.5,  # a step slower than this is standing still
-    "PATROL_COVERAGE_RADIUS_M": 25.0,  # a worker sees this far either side of the path
+    "PATROL_COVERAGE_CELL_M": 50.0,  # coverage counts the grid's cells of this size that a clean fix fell in
     "PATROL_TRACKER_SILENCE_MIN": 15.0,  # a tracker patrol finishes itself after this silence
     "PATROL_MAX_FIX_BEFORE_START_H": 12.0,  # fixes earlier than this before the start are refused
     "PATROL_MAX_POINTS": 5000,  # points per request
