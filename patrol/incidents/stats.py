@@ -1,4 +1,13 @@
-"""Incident indicators (按期结案率 and friends), computed in one SQL query from the records."""
+"""Incident indicators (按期结案率 and friends), computed in one SQL query from the records.
+
+Each indicator counts at its own moment, which must fall in the period (local days from..to):
+reported / handled_on_spot at the report; accepted at the accept action; dispatched and
+dispatched_on_time (first dispatch within INCIDENT_DISPATCH_HOURS, default 24, of the report) at the
+first dispatch; closed and avg_handling_hours (report -> close) at the close action (merges and
+on-the-spot cases are not "closed" here); rework at each send-back; due, closed_on_time (closed by
+the due time) and open_overdue (still open, past due now) at the due time. 按期结案率 =
+closed_on_time / due; on-time dispatch rate = dispatched_on_time / dispatched.
+"""
 
 from datetime import timedelta
 
