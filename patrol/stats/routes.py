@@ -154,7 +154,7 @@ class OverduePeople(MethodView):
 @page_blp.route("/<path:path>")
 def review_page(path="index.html"):
     """The review page built into static/review/dist (assets cached for a year: their names carry a hash)."""
-    root = os.path.join(current_app.static_folder, "review", "dist")
+    root = os.path.normpath(os.path.join(current_app.static_folder, "review", "dist"))
     full = os.path.normpath(os.path.join(root, path))
     if not full.startswith(root + os.sep) or not os.path.isfile(full):
         if "." in os.path.basename(path) or not os.path.isfile(os.path.join(root, "index.html")):

@@ -54,7 +54,7 @@ function legend() {
     item(complianceFill.partial, t("legend.partial")),
     item(complianceFill.none, t("legend.none")),
     item("#dc2626", t("legend.overdue"), "ring"),
-    item("#f59e0b", t("legend.people"), "dot"),
+    item("#db2777", t("legend.people"), "dot"),
   );
 }
 

@@ -186,7 +186,7 @@ export class ReviewMap {
 
 function peopleStyle() {
   return new Style({
-    image: new Circle({ radius: 5, fill: new Fill({ color: "#f59e0b" }), stroke: new Stroke({ color: "#7c2d12", width: 1.5 }) }),
+    image: new Circle({ radius: 5, fill: new Fill({ color: "#db2777" }), stroke: new Stroke({ color: "#500724", width: 1.5 }) }),
   });
 }
 

@@ -1,0 +1,77 @@
+"""The review page in headless Chromium: sign in, grids and tracks on the map, a grid's day, one incident action."""
+
+import os
+import time
+
+import pytest
+
+from patrol.incidents import catalog
+from patrol.localtime import today
+from tests.conftest import DEMO_PASSWORD
+from tests.maps import helpers
+
+DESKTOP = {"width": 1400, "height": 900}
+
+
+def wait_for_count(page, layer, at_least, seconds=20):
+    """Poll the map's loaded-feature counter (the page's CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = page.get_attribute("#map-status", f"data-{layer}")
+        if value is not None and int(value) >= at_least:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the map shows fewer than {at_least} {layer}: {page.inner_text('#map-status')!r}")
+
+
+@pytest.fixture
+def review_page(browser, server, app):
+    if not os.path.isfile(os.path.join(app.static_folder, "review", "dist", "index.html")):
+        pytest.fail("static/review/dist is missing: build the review page with `make review-web`")
+    context = browser.new_context(base_url=server.url, viewport=DESKTOP, locale="zh-CN")
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page, errors
+    context.close()
+
+
+def test_review_map_grid_day_and_incident_action(review_page, demo, login, tmp_path):
+    page, errors = review_page
+    catalog.seed_categories()
+    worker = login("demo-worker")
+    day = today()
+    helpers.walk(worker, helpers.FIRST_GRID, helpers.local_moment(day, 8))
+    helpers.walk(worker, helpers.FIRST_GRID, helpers.local_moment(day, 14))
+    incident = helpers.report(worker, helpers.FIRST_GRID, "0403")
+    grid_id = helpers.grid(helpers.FIRST_GRID).id
+
+    page.goto("/review/")
+    page.fill("input[name=username]", "demo-street")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+
+    wait_for_count(page, "grids", 12)
+    wait_for_count(page, "tracks", 2)
+    assert page.locator(".map canvas").count() >= 1
+
+    page.select_option("select[name=grid]", str(grid_id))
+    title = page.locator("[data-testid=grid-day-title]")
+    title.wait_for()
+    assert helpers.FIRST_GRID in title.inner_text()
+    assert page.locator("[data-testid=patrols] tr.ok").count() == 2
+    page.screenshot(path=str(tmp_path / "review-grid-day.png"))
+
+    page.click(".tabs button[data-tab=queue]")
+    row = page.locator(f"li[data-id='{incident}']")
+    row.locator("button[data-action=accept]").click()
+    page.wait_for_selector(f"li[data-id='{incident}'][data-status=accepted]")
+    status = login("demo-street").get(f"/api/v1/incidents/{incident}").get_json()["status"]
+    assert status == "accepted"
+
+    page.click(".tabs button[data-tab=charts]")
+    page.wait_for_selector("#chart-compliance canvas")
+    page.screenshot(path=str(tmp_path / "review-charts.png"))
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
