@@ -130,7 +130,12 @@ def _lifecycle(rng, case, category, department, reviewer, handler_id):
     cols.update(
         status="dispatched", department_id=department.id, dispatched_at=case.at, first_dispatched_at=case.at, due_at=due
     )
-    allowed = (due - case.at).total_seconds() / 3600
+    _handle(rng, case, cols, (due - case.at).total_seconds() / 3600, department, reviewer, handler_id)
+    return cols
+
+
+def _handle(rng, case, cols, allowed, department, reviewer, handler_id):
+    """From dispatch to close: start, resolve (sometimes sent back once), close, as far as time allows."""
     # Most cases close well inside the deadline; about one in eight runs late; one in eight is sent back once.
     late = rng.random() < (0.5 if case.holds_at else 0.12)  # a stuck case is the one that runs late
     finish = allowed * (rng.uniform(1.1, 1.8) if late else rng.uniform(0.35, 0.9))
@@ -166,7 +171,6 @@ def _lifecycle(rng, case, category, department, reviewer, handler_id):
             cols.update(resolved_at=None, dispatched_at=case.at)
         elif action == "close":
             cols["closed_at"] = case.at
-    return cols
 
 
 def _leaf_categories():

@@ -114,6 +114,34 @@ def report_incident(user, data, *, commit=True):
     existing = db.session.get(Incident, incident_id)
     if existing is not None:
         return _replayed(user, existing)
+    row = _new_row(user, incident_id, data)
+    # Photos first: an unknown photo refuses the report before anything is written.
+    photo_ids = photos.attach_photos(user, data.get("photo_ids") or [], "incident", incident_id, row["grid_id"])
+    inserted = db.session.execute(insert(Incident).values(row).on_conflict_do_nothing().returning(Incident.id))
+    if inserted.scalar() is None:  # the same id arrived concurrently
+        return _replayed(user, db.session.get(Incident, incident_id))
+    db.session.add(
+        IncidentEvent(
+            incident_id=incident_id,
+            action="report",
+            from_status=None,
+            to_status=row["status"],
+            actor_id=user.id,
+            at=row["reported_at"],
+            note=row["note"],
+            photo_ids=photo_ids,
+            detail={"handled_on_spot": row["handled_on_spot"]},
+        )
+    )
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return db.session.get(Incident, incident_id), True
+
+
+def _new_row(user, incident_id, data):
+    """The checked columns of a new incident: location in scope, sub-category, note when handled on the spot."""
     geom = _point(data["location"])
     category = catalog.reportable_category(data["category"])
     grid = locate_grid(user, geom)
@@ -122,8 +150,7 @@ def report_incident(user, data, *, commit=True):
     if on_spot and not note:
         raise Invalid("就地解决需填写处理说明 / handled on the spot needs a note", {"note": ["required"]})
     reported_at = _reported_at(data.get("reported_at"))
-    status = "closed" if on_spot else "reported"
-    row = {
+    return {
         "id": incident_id,
         "reporter_id": user.id,
         "grid_id": grid.id,
@@ -135,7 +162,7 @@ def report_incident(user, data, *, commit=True):
         "source": data.get("source") or "patrol",
         "patrol_id": data.get("patrol_id"),
         "visit_id": data.get("visit_id"),
-        "status": status,
+        "status": "closed" if on_spot else "reported",
         "handled_on_spot": on_spot,
         "note": note,
         "reported_at": reported_at,
@@ -143,29 +170,6 @@ def report_incident(user, data, *, commit=True):
         "version": 1,
         "updated_at": utcnow(),
     }
-    # Photos first: an unknown photo refuses the report before anything is written.
-    photo_ids = photos.attach_photos(user, data.get("photo_ids") or [], "incident", incident_id, grid.id)
-    inserted = db.session.execute(insert(Incident).values(row).on_conflict_do_nothing().returning(Incident.id))
-    if inserted.scalar() is None:  # the same id arrived concurrently
-        return _replayed(user, db.session.get(Incident, incident_id))
-    db.session.add(
-        IncidentEvent(
-            incident_id=incident_id,
-            action="report",
-            from_status=None,
-            to_status=status,
-            actor_id=user.id,
-            at=reported_at,
-            note=note,
-            photo_ids=photo_ids,
-            detail={"handled_on_spot": on_spot},
-        )
-    )
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
-    return db.session.get(Incident, incident_id), True
 
 
 def _replayed(user, incident):
