@@ -11,12 +11,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from shapely.geometry import Point
+from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
 from patrol.auth.scope import area_prefix, require_role
-from patrol.errors import Invalid
+from patrol.errors import Conflict, Invalid
 from patrol.extensions import db
 from patrol.geo import from_db, in_china
 from patrol.localtime import today
@@ -334,7 +335,11 @@ def import_ledger(user, stream, dry_run=True):
     if dry_run:
         db.session.rollback()
         return result
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another import registered one of these ID numbers meanwhile
+        db.session.rollback()
+        raise Conflict("导入期间有人员被同时登记，请重试 / people were registered meanwhile; import again") from None
     audit.record(
         user, "people.import", "person", None, area_prefix(user) or None,
         {k: result[k] for k in ("rows", "created", "updated", "unchanged")},

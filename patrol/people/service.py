@@ -2,6 +2,7 @@
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area, GridAssignment
 from patrol.areas.queries import grid_at
@@ -227,7 +228,11 @@ def create_person(user, data):
     _set_categories(person, checked)
     _set_workers(person, _checked_workers(user, grid, data.get("worker_ids")))
     db.session.add(person)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same ID number registered concurrently
+        db.session.rollback()
+        raise Conflict("该身份证号已登记 / a person with this ID number is already registered") from None
     audit.record(user, "people.create", "person", person.id, person.area_code, {"categories": sorted(checked)})
     db.session.commit()
     return person_view(person)
