@@ -102,8 +102,8 @@ def _reported_at(value):
         raise Invalid("时间须带时区 / time needs a time zone", {"reported_at": ["naive datetime"]})
     if value > now + timedelta(minutes=10):
         raise Invalid("上报时间不能晚于现在 / reported_at is in the future", {"reported_at": ["in the future"]})
-    if value < now - timedelta(days=30):
-        raise Invalid("上报时间过早 / reported_at is more than 30 days ago", {"reported_at": ["too old"]})
+    if value < now - timedelta(days=90):  # a phone offline for months has a clock problem, not a backlog
+        raise Invalid("上报时间过早 / reported_at is more than 90 days ago", {"reported_at": ["too old"]})
     return value
 
 
@@ -182,8 +182,18 @@ def report(user, data):
     """POST /incidents: the incident, whether it was new, and possible duplicates nearby."""
     incident, created = report_incident(user, data)
     answer = incident_dict(incident, user, detail=True)
-    answer["possible_duplicates"] = [] if incident.handled_on_spot else queries.possible_duplicates(incident.id)
+    answer["possible_duplicates"] = [] if incident.handled_on_spot else _visible_duplicates(user, incident.id)
     return answer, created
+
+
+def _visible_duplicates(user, incident_id):
+    """Possible duplicates the caller may see (a worker is not shown cases of grids they do not hold)."""
+    candidates = queries.possible_duplicates(incident_id)
+    if not candidates:
+        return []
+    ids = [c["id"] for c in candidates]
+    visible = set(db.session.execute(select(Incident.id).where(Incident.id.in_(ids), visible_clause(user))).scalars())
+    return [c for c in candidates if c["id"] in visible]
 
 
 def get_visible(user, incident_id, lock=False):

@@ -136,3 +136,12 @@ def test_worker_sees_own_grid_and_own_reports_only(worker, login):
     assert seen_by_neighbour == {elsewhere["id"], theirs["id"]}
     community = login("demo-community")
     assert {i["id"] for i in community.get("/api/v1/incidents").get_json()["items"]} == {mine["id"]}
+
+
+def test_duplicates_only_show_cases_the_caller_may_see(departments, login):
+    body = report_body("330106010001001")
+    first = login("demo-worker5").post("/api/v1/incidents", json=body).get_json()
+    stranger = login("demo-worker9").post("/api/v1/incidents", json={**body, "id": str(uuid.uuid4())})
+    assert stranger.status_code == 201 and stranger.get_json()["possible_duplicates"] == []
+    holder = login("demo-worker").post("/api/v1/incidents", json={**body, "id": str(uuid.uuid4())}).get_json()
+    assert {d["id"] for d in holder["possible_duplicates"]} == {first["id"], stranger.get_json()["id"]}
