@@ -3,7 +3,8 @@
 from sqlalchemy import text
 
 from patrol.extensions import db
-from tests.e2e.helpers import pending, sign_in, wait_synced
+from tests.e2e.conftest import WALK
+from tests.e2e.helpers import pending, sign_in, wait_synced, walk
 
 
 def count(sql):
@@ -69,3 +70,15 @@ def test_a_refused_record_waits_in_needs_attention_and_can_be_fixed(categories, 
         text("SELECT c.code, i.description FROM incident i JOIN incident_category c ON c.id = i.category_id")
     ).one()
     assert tuple(row) == ("0103", "路灯损坏，已改类别")
+
+
+def test_a_record_saved_while_a_sync_runs_goes_out_without_another_trigger(categories, page, context):
+    sign_in(page)
+    wait_synced(page)
+    page.click("#start-patrol")
+    walk(page, context, WALK[:3])
+    page.click("#stop-patrol")  # starts a sync of the patrol …
+    report(page, "0101", "巡查结束时发现")  # … while this is saved
+    wait_synced(page)
+    assert count("SELECT count(*) FROM patrol WHERE ended_at IS NOT NULL") == 1
+    assert count("SELECT count(*) FROM incident") == 1

@@ -7,9 +7,20 @@ import { items, refreshCounts, remove, update } from "./outbox.js";
 const BATCH = 50;
 const POINTS_PER_OP = 500;
 let running = null;
+let again = false;
 
+// One drain at a time; a request during a drain (a record just saved) runs one more pass after it.
 export function drain() {
-  running ||= run().finally(() => {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await run();
+    } while (again && get().online);
+  })().finally(() => {
     running = null;
   });
   return running;
