@@ -120,14 +120,12 @@ def read_replica():
     primary = registry()
     session = Session(bind=engine)
     registry.set(session)
-    previous_role = g.get("db_role")
-    g.db_role = "replica"
+    g.db_role = "replica"  # for the request's log line
     try:
         yield True
     finally:
         session.close()
         registry.set(primary)
-        g.db_role = previous_role or "primary"
 
 
 def _authenticate_on_primary():
@@ -154,6 +152,7 @@ def reads_from_replica(view):
                 raise
             log.warning("query on the read replica failed, retrying on the primary: %s", str(exc).splitlines()[0])
             mark_unusable()
+            g.db_role = "primary"
             return view(*args, **kwargs)
 
     return wrapper
