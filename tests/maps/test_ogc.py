@@ -90,9 +90,10 @@ def test_patrols_and_incidents_without_personal_data(street_day, login):
     one = admin.get(f"/ogc/collections/incidents/items/{street_day['incident']}")
     assert one.status_code == 200 and one.get_json()["geometry"]["type"] == "Point"
     assert_error_shape(admin.get(f"/ogc/collections/incidents/items/{street_day['other_incident']}"), 404)
+    check_datetime_filters_patrols(street_day, login)
 
 
-def test_datetime_filters_patrols(street_day, login):
+def check_datetime_filters_patrols(street_day, login):
     reviewer = login("demo-street")
     day = street_day["day"]
     morning = f"{helpers.local_moment(day, 7).isoformat()}/{helpers.local_moment(day, 12).isoformat()}"

@@ -31,9 +31,10 @@ def test_compliance_csv_matches_the_report(prepared_day, login):
     assert set(read) == set(expected)
     assert int(read[helpers.FIRST_GRID][4]) == expected[helpers.FIRST_GRID]["valid"] == 2
     assert "stats.export" in audit_actions(street)
+    check_workbook_has_one_sheet_per_table(prepared_day, login)
 
 
-def test_workbook_has_one_sheet_per_table(prepared_day, login):
+def check_workbook_has_one_sheet_per_table(prepared_day, login):
     street = login("demo-street")
     day = prepared_day["day"]
     response = street.get(f"/api/v1/exports/workbook.xlsx?from={day}&to={day}")
@@ -59,9 +60,10 @@ def test_gpx_has_one_track_per_patrol_in_scope(prepared_day, login):
     assert len(points) == 85 and points[0].find(f"{GPX}time") is not None
     xmin, ymin, xmax, ymax = helpers.grid_box(helpers.FIRST_GRID)
     assert all(xmin <= float(p.get("lon")) <= xmax and ymin <= float(p.get("lat")) <= ymax for p in points)
+    check_geojson_layers(prepared_day, login)
 
 
-def test_geojson_layers(prepared_day, login):
+def check_geojson_layers(prepared_day, login):
     street = login("demo-street")
     day = prepared_day["day"]
     tracks = street.get(f"/api/v1/exports/layers/tracks.geojson?date={day}")

@@ -56,9 +56,10 @@ def test_day_report_for_the_street_matches_hand_counts(prepared_day, login):
 
     visits = by_key(table(report, "visits")["rows"])
     assert visits["elderly_alone"]["done"] == 1 and visits["elderly_alone"]["persons"] == 1
+    check_html_report_is_printable_without_scripts(prepared_day, login)
 
 
-def test_community_report_counts_only_the_community(prepared_day, login):
+def test_community_report_counts_only_the_community(prepared_day, login, runner, tmp_path):
     community = login("demo-community")
     report = community.get(f"/api/v1/reports/week?date={prepared_day['day']}").get_json()
     assert report["area"]["code"] == "330106010001" and report["start"] == str(prepared_day["week_start"])
@@ -68,6 +69,7 @@ def test_community_report_counts_only_the_community(prepared_day, login):
     assert total_reported == 2
     assert "按期结案率 100.0%" in table(report, "incident_indicators")["summary"]
     assert table(report, "overdue_incidents")["rows"] == []
+    check_cli_writes_the_monthly_report(prepared_day, runner, tmp_path)
 
 
 def test_xlsx_report_reads_back_with_the_same_figures(prepared_day, login):
@@ -91,7 +93,7 @@ def test_xlsx_report_reads_back_with_the_same_figures(prepared_day, login):
     assert audit.status_code == 200 and "stats.report" in audit.get_data(as_text=True)
 
 
-def test_html_report_is_printable_without_scripts(prepared_day, login):
+def check_html_report_is_printable_without_scripts(prepared_day, login):
     street = login("demo-street")
     response = street.get(f"/api/v1/reports/day?date={prepared_day['day']}&format=html")
     assert response.status_code == 200 and response.mimetype == "text/html"
@@ -101,7 +103,7 @@ def test_html_report_is_printable_without_scripts(prepared_day, login):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_cli_writes_the_monthly_report(prepared_day, runner, tmp_path):
+def check_cli_writes_the_monthly_report(prepared_day, runner, tmp_path):
     out = tmp_path / "month.xlsx"
     result = runner.invoke(
         args=[

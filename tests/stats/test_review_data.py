@@ -12,7 +12,7 @@ def test_context_lists_the_filters_in_scope(demo, login):
     assert {s["code"] for s in body["statuses"]} >= {"reported", "dispatched", "closed"}
 
 
-def test_dashboard_series(prepared_day, login):
+def check_dashboard_series(prepared_day, login):
     street = login("demo-street")
     day = prepared_day["day"]
     body = street.get(f"/api/v1/review/dashboard?from={day}&to={day}").get_json()
@@ -35,9 +35,11 @@ def test_grid_day_explains_each_patrol(prepared_day, login):
     replay = street.get(f"/api/v1/review/patrols/{body['patrols'][0]['id']}/replay").get_json()
     times = [p[0] for p in replay["points"]]
     assert len(times) == 85 and times == sorted(times)
+    check_dashboard_series(prepared_day, login)
+    check_grid_day_outside_scope_is_refused(prepared_day, login)
 
 
-def test_grid_day_outside_scope_is_refused(prepared_day, login):
+def check_grid_day_outside_scope_is_refused(prepared_day, login):
     grid = helpers.grid(helpers.OTHER_COMMUNITY_GRID)
     assert_error_shape(login("demo-community").get(f"/api/v1/review/grids/{grid.id}/day"), 403)
     assert_error_shape(login("demo-worker").get("/api/v1/review/dashboard"), 403)
