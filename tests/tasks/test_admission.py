@@ -1,8 +1,11 @@
 """Duty list, pushed tasks and their admission, weekly budgets."""
 
+from datetime import timedelta
+
 from sqlalchemy import text
 
 from patrol.extensions import db
+from patrol.localtime import today
 from tests.conftest import assert_error_shape
 from tests.tasks.conftest import list_type, push, task_body
 
@@ -123,6 +126,10 @@ def test_budget_overrun_is_refused_without_the_streets_approval(street, departme
     forced = push(street, [grid_id], accept_over_budget=True)
     assert forced["status"] == "active" and forced["over_budget"][str(worker_id)]["already_minutes"] == 90
     assert len(items_of(login("demo-worker"))) == 3
+    monday = (today() - timedelta(days=today().weekday())).isoformat()
+    summary = street.get(f"/api/v1/tasks/ledger/summary?from={monday}&to={today().isoformat()}").get_json()
+    [week] = summary["over_budget"]
+    assert (week["worker_id"], week["estimated_minutes"], week["budget_minutes"]) == (worker_id, 120, 60)
 
 
 def test_push_refuses_bad_input_and_foreign_grids(department, grids, login):
