@@ -32,7 +32,7 @@ day AS (
     WHERE p.local_date = :day AND p.district_code LIKE substr(:prefix, 1, 6) || '%'
     GROUP BY p.grid_id
 ),
-tile AS (
+tile AS MATERIALIZED (
     SELECT a.id, a.code, a.name, coalesce(d.patrols, 0)::int AS patrols,
            coalesce(d.am, false) AS am, coalesce(d.pm, false) AS pm,
            CASE WHEN d.am AND d.pm THEN 'full' WHEN d.am OR d.pm THEN 'partial' ELSE 'none' END AS compliance,
@@ -44,26 +44,31 @@ tile AS (
 SELECT ST_AsMVT(tile, 'grids', :extent, 'geom') FROM tile WHERE geom IS NOT NULL
 """)
 
+# Tracks are found through their grids (GiST on area, then the (grid, day) index on patrol): a track
+# leaves its grid by little, so grids within ~500 m of the tile cover it, and no track is read
+# (de-TOASTed) unless its grid is near the tile. MATERIALIZED keeps PostgreSQL from computing
+# ST_AsMVTGeom twice (once for the IS NOT NULL filter).
 TRACKS = text(f"""
 WITH {_ENV},
-tile AS (
+near AS MATERIALIZED (
+    SELECT a.id FROM area a, env
+    WHERE a.geom && ST_Expand(env.e4326, 0.005) AND {_GRID_SCOPE}
+),
+tile AS MATERIALIZED (
     SELECT p.id::text AS id, p.grid_id, p.worker_id, p.shift, coalesce(p.valid, false) AS valid,
            round(coalesce(p.distance_m, 0))::int AS distance_m, coalesce(p.duration_s, 0) AS duration_s,
            {_MVT_GEOM.format(geom="p.track")} AS geom
     FROM patrol p CROSS JOIN env
-    JOIN area a ON a.id = p.grid_id
-    WHERE p.local_date = :day AND p.district_code LIKE substr(:prefix, 1, 6) || '%'
+    WHERE p.grid_id IN (SELECT id FROM near) AND p.local_date = :day
       AND p.track IS NOT NULL AND p.track && env.e4326
       AND (CAST(:worker_id AS int) IS NULL OR p.worker_id = CAST(:worker_id AS int))
-      AND {_GRID_SCOPE}
-      AND ST_Length(p.track) >= :tolerance
 )
 SELECT ST_AsMVT(tile, 'tracks', :extent, 'geom') FROM tile WHERE geom IS NOT NULL
 """)
 
 INCIDENTS = text(f"""
 WITH {_ENV},
-tile AS (
+tile AS MATERIALIZED (
     SELECT i.id::text AS id, i.grid_id, i.status, coalesce(parent.code, c.code) AS category,
            (i.status IN ('dispatched', 'in_progress', 'resolved') AND i.due_at < least(:day_end, now())) AS overdue,
            ST_AsMVTGeom(ST_Transform(i.location, 3857), env.e3857, :extent, 64, true) AS geom

@@ -13,6 +13,7 @@ from patrol.maps.scope import map_scope
 EARTH_CIRCUMFERENCE_M = 40075016.686
 METRES_PER_DEGREE = 111320.0
 MAX_ZOOM = 22
+SCREEN_PIXELS = 512  # a vector tile is drawn 512 px wide
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ def extent_for(z):
     return 1024
 
 
-def tolerance_for(z, extent):
-    """One tile pixel in degrees: simplifying below it changes nothing visible."""
-    return EARTH_CIRCUMFERENCE_M / (2**z) / extent / METRES_PER_DEGREE
+def tolerance_for(z):
+    """One screen pixel of a 512-pixel tile, in degrees: simplifying below it changes nothing visible."""
+    return EARTH_CIRCUMFERENCE_M / (2**z) / SCREEN_PIXELS / METRES_PER_DEGREE
 
 
 def check_address(layer, z, x, y):
@@ -60,7 +61,7 @@ def render_tile(user, layer, z, x, y, day=None):
         "x": x,
         "y": y,
         "extent": extent,
-        "tolerance": tolerance_for(z, extent),
+        "tolerance": tolerance_for(z),
         "day": day,
         "day_start": local_midnight(day),
         "day_end": local_midnight(day + timedelta(days=1)),

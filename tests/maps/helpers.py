@@ -39,7 +39,7 @@ def zigzag(code, lanes=5, steps=16, shrink=0.18):
         ys = [ymin + (ymax - ymin) * s / steps for s in range(steps + 1)]
         points.extend((x, y) for y in (ys if lane % 2 == 0 else reversed(ys)))
     # A real walk wobbles by a few metres: that is what simplification at low zoom removes.
-    return [(x + 0.00003 * math.sin(i), y) for i, (x, y) in enumerate(points)]
+    return [(x + 0.00006 * math.sin(i), y) for i, (x, y) in enumerate(points)]
 
 
 def local_moment(day, hour, minute=0):
