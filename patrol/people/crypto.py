@@ -16,11 +16,16 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 
+from patrol.errors import ServiceUnavailable
+
 TEST_KEY = "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="  # 32 bytes, used only when TESTING
 
 
-class PiiKeyError(RuntimeError):
-    """A PII key is missing or malformed, or a ciphertext names a key we do not hold."""
+class PiiKeyError(ServiceUnavailable):
+    """A PII key is missing or malformed, or a ciphertext names a key we do not hold (503, logged)."""
+
+    def __init__(self, message):
+        super().__init__(f"个人信息密钥配置错误 / personal-data key problem: {message}", retry_after=60)
 
 
 class PiiKey:
