@@ -49,3 +49,26 @@ def test_the_app_starts_and_reloads_with_the_network_cut(demo, page, context, se
         cold.close()
     finally:
         go_online(server, context)
+
+
+def test_the_shell_is_phone_sized_bilingual_and_self_contained(demo, page, server):
+    outside, csp = [], []
+    page.on("request", lambda request: None if request.url.startswith(server.url) else outside.append(request.url))
+    page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
+    sign_in(page)
+    wait_synced(page)
+    for route in ("#/", "#/report", "#/patrol", "#/settings"):
+        page.goto(f"/app/{route}")
+        page.wait_for_selector("nav.tabs")
+        page.wait_for_timeout(300)
+        targets = page.locator("main button:visible, main a:visible, nav a, #sync-now, main label.toggle")
+        heights = [box["height"] for box in (t.bounding_box() for t in targets.all()) if box]
+        assert heights and min(heights) >= 44, (route, heights)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, route
+    assert page.locator("#nav-home").text_content() == "首页"  # zh-CN by default
+    page.goto("/app/#/settings")
+    page.click("#lang-en")
+    assert page.locator("#nav-home").text_content() == "Home"
+    page.reload()
+    assert page.locator("#nav-home").text_content() == "Home"
+    assert outside == [] and csp == []

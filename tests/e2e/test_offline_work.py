@@ -85,3 +85,6 @@ def test_offline_day_syncs_exactly_once(field_day, page, context, server):
     page.click("#sync-now")
     wait_synced(page)
     assert count("SELECT count(*) FROM incident") == 1 and count("SELECT count(*) FROM track_point") == fixes
+
+    page.click("#go-report")  # the category used last comes first next time
+    assert page.locator("#categories [data-category]").first.get_attribute("data-category") == "0201"
