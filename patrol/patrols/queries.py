@@ -159,7 +159,7 @@ array_remove(ARRAY[
         AND CAST(pa.started_at AT TIME ZONE :tz AS time) < CASE pa.shift WHEN 'am' THEN r.am_end ELSE r.pm_end END
     ) THEN 'outside_window' END,
     CASE WHEN pa.computed_at IS NULL THEN 'not_finished' END,
-    CASE WHEN pa.computed_at IS NOT NULL AND pa.track IS NULL THEN 'no_track' END,
+    CASE WHEN pa.computed_at IS NOT NULL AND pa.clean_count < 2 THEN 'no_track' END,
     CASE WHEN coalesce(pa.duration_s, 0) < r.min_duration_min * 60 THEN 'too_short' END,
     CASE WHEN coalesce(pa.inside_share, 0) < r.min_inside_share THEN 'mostly_outside' END,
     CASE WHEN coalesce(pa.coverage, 0) < r.min_coverage THEN 'low_coverage' END
@@ -175,6 +175,25 @@ UPDATE patrol SET valid = cardinality(j.reasons) = 0,
                   invalid_reasons = CAST(j.reasons AS varchar(32)[])
 FROM judged j WHERE patrol.id = j.id
 """)
+
+
+_REJUDGE = text(f"""
+WITH r AS ({grid_rules_sql("g.code LIKE :prefix || '%'")}),
+judged AS (
+    SELECT pa.id, {REASONS_SQL} AS reasons FROM patrol pa JOIN r ON r.grid_id = pa.grid_id
+    WHERE pa.district_code = substr(r.code, 1, 6)
+)
+UPDATE patrol SET valid = cardinality(j.reasons) = 0,
+                  invalid_reasons = CAST(j.reasons AS varchar(32)[]), updated_at = now()
+FROM judged j
+WHERE patrol.id = j.id AND (patrol.valid IS DISTINCT FROM (cardinality(j.reasons) = 0)
+                            OR patrol.invalid_reasons IS DISTINCT FROM CAST(j.reasons AS varchar(32)[]))
+""")
+
+
+def rejudge_area(code_prefix):
+    """Apply changed rules to the stored verdicts of every patrol in the grids under an area."""
+    return db.session.execute(_REJUDGE, {"prefix": code_prefix, "tz": str(tz()), **rule_defaults()}).rowcount
 
 
 def refresh_figures(patrol_ids):

@@ -100,6 +100,9 @@ def set_rules(user, area_id, changes):
         setattr(row, field, value)
     row.updated_by = getattr(user, "id", None)
     _check_windows(effective_after(area.code, row))
+    from patrol.patrols.queries import rejudge_area
+
+    rejudge_area(area.code)
     audit.record(user, "patrols.rules", "area", area.id, area.code, {k: str(v) for k, v in changes.items()})
     db.session.commit()
     return get_rules_unscoped(area)
