@@ -174,7 +174,14 @@ class VisitStats(MethodView):
     @stats_blp.arguments(VisitStatsQuery, location="query")
     @stats_blp.response(200, VisitStatsRow(many=True))
     def get(self, query):
-        """Visits done, due, on time and overdue by category, grid or worker; format=csv|xlsx."""
+        """Visits done, due, on time and overdue by category, grid or worker; format=csv|xlsx.
+
+        Each visit (and the registration) makes the next visit due after the person's interval. Per group
+        and local days [from, to]: done = visits made; due = due dates falling in the period; on_time = those
+        met by the next visit on or before the date; overdue = met late, or still open and already past;
+        on_time_rate = on_time / (on_time + overdue). Groups: category (a person counts in each of their
+        categories), grid, or worker (the person's responsible workers). Active people only.
+        """
         return reports.visit_stats(
             current_user(), query["from_day"], query["to_day"], query["area_id"], query["group_by"], query["format"]
         )
