@@ -30,7 +30,9 @@ def upgrade():
         sa.Column("address", sa.String(200), nullable=True),
         sa.Column(
             "location",
-            Geometry(geometry_type="POINT", srid=4326, spatial_index=False, from_text="ST_GeomFromEWKT", name="geometry"),
+            Geometry(
+                geometry_type="POINT", srid=4326, spatial_index=False, from_text="ST_GeomFromEWKT", name="geometry"
+            ),
             nullable=True,
         ),
         sa.Column("grid_id", sa.Integer(), sa.ForeignKey("area.id", ondelete="RESTRICT"), nullable=False),
@@ -90,7 +92,9 @@ def upgrade():
         sa.Column("visit_date", sa.Date(), nullable=False),
         sa.Column(
             "location",
-            Geometry(geometry_type="POINT", srid=4326, spatial_index=False, from_text="ST_GeomFromEWKT", name="geometry"),
+            Geometry(
+                geometry_type="POINT", srid=4326, spatial_index=False, from_text="ST_GeomFromEWKT", name="geometry"
+            ),
             nullable=True,
         ),
         sa.Column("method", sa.String(8), nullable=False),
