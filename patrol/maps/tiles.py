@@ -66,7 +66,7 @@ def render_tile(user, layer, z, x, y, day=None):
         "day_start": local_midnight(day),
         "day_end": local_midnight(day + timedelta(days=1)),
     }
-    data = bytes(db.session.execute(queries.LAYERS[layer], params).scalar() or b"")
+    data = bytes(db.session.execute(queries.layer_sql(layer, z), params).scalar() or b"")
     digest = hashlib.sha256(data).hexdigest()[:32]
     # Past days still change when a phone syncs late, so even they are cached only briefly.
     return Tile(data, digest, 60 if day >= today() else 300)

@@ -4,6 +4,7 @@ import math
 
 import mapbox_vector_tile
 import pytest
+from shapely.geometry import shape
 
 from tests.conftest import assert_error_shape
 from tests.maps import helpers
@@ -129,3 +130,29 @@ def test_bad_tile_requests(demo, login, url, status):
 
 def test_tiles_need_a_token(client, demo):
     assert_error_shape(client.get("/api/v1/tiles/grids/14/0/0.mvt"), 401)
+
+
+def test_linear_latitude_mapping_matches_web_mercator(demo):
+    """The projection-free mapping used from z10 lands within one tile unit of ST_Transform's."""
+    from datetime import timedelta
+
+    from patrol.extensions import db
+    from patrol.localtime import local_midnight, today
+    from patrol.maps import queries, tiles
+
+    for z in (10, 13, 16):
+        x, y = tile_of(*helpers.point_in(helpers.FIRST_GRID)["coordinates"], z)
+        params = {
+            "prefix": "", "grid_ids": None, "worker_id": None, "department_id": None, "z": z, "x": x, "y": y,
+            "extent": tiles.extent_for(z), "tolerance": 0.0, "day": today(), "day_start": local_midnight(today()),
+            "day_end": local_midnight(today() + timedelta(days=1)),
+        }  # fmt: skip
+        decoded = {}
+        for linear in (False, True):
+            data = db.session.execute(queries.LAYERS["grids"][linear], params).scalar()
+            layer = mapbox_vector_tile.decode(bytes(data))["grids"]["features"]
+            decoded[linear] = {f["properties"]["code"]: shape(f["geometry"]) for f in layer}
+        assert decoded[False].keys() == decoded[True].keys() and decoded[True]
+        for code, mercator in decoded[False].items():
+            # both are snapped to whole tile units, so a vertex may land one unit over
+            assert mercator.hausdorff_distance(decoded[True][code]) <= 1.5, (z, code)
