@@ -126,15 +126,15 @@ def _bad_rows(table):
 _INSERT = text("""
 WITH grid AS (SELECT geom FROM area WHERE id = :grid_id),
 incoming AS (
-    SELECT to_timestamp(t / 1000.0) AS fix_time, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom,
+    SELECT to_timestamp(t / 1000.0) AS fix_time, lon, lat, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom,
            nullif(acc, 'NaN') AS acc, nullif(spd, 'NaN') AS spd, nullif(hdg, 'NaN') AS hdg
     FROM unnest(CAST(:t AS float8[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]),
                 CAST(:acc AS float4[]), CAST(:spd AS float4[]), CAST(:hdg AS float4[])) AS u(t, lon, lat, acc, spd, hdg)
 ), stepped AS (
     SELECT i.*,
-           ST_DistanceSphere(i.geom, lag(i.geom) OVER w)
+           sqrt(((i.lon - lag(i.lon) OVER w) * :kx) ^ 2 + ((i.lat - lag(i.lat) OVER w) * :ky) ^ 2)
              / greatest(extract(epoch FROM i.fix_time - lag(i.fix_time) OVER w), 1) AS v_in,
-           ST_DistanceSphere(i.geom, lead(i.geom) OVER w)
+           sqrt(((lead(i.lon) OVER w - i.lon) * :kx) ^ 2 + ((lead(i.lat) OVER w - i.lat) * :ky) ^ 2)
              / greatest(extract(epoch FROM lead(i.fix_time) OVER w - i.fix_time), 1) AS v_out
     FROM incoming i
     WINDOW w AS (ORDER BY i.fix_time)
@@ -157,6 +157,16 @@ def far_degrees(lat):
     return setting("PATROL_FAR_OUTSIDE_M") / (111_320.0 * math.cos(math.radians(lat)))
 
 
+def metres_per_degree(lat):
+    """WGS-84 metres per degree of longitude (kx) and latitude (ky) at a latitude."""
+    e2 = 0.0066943799901
+    w = 1 - e2 * math.sin(math.radians(lat)) ** 2
+    return {
+        "kx": math.radians(1) * 6378137 * math.cos(math.radians(lat)) / math.sqrt(w),
+        "ky": math.radians(1) * 6335439.327 / w**1.5,
+    }
+
+
 def insert_points(patrol, columns: PointColumns):
     """Insert a validated batch into the patrol's track; returns (stored, flagged). Duplicates are skipped."""
     row = db.session.execute(
@@ -174,6 +184,7 @@ def insert_points(patrol, columns: PointColumns):
             "max_acc": setting("PATROL_MAX_ACCURACY_M"),
             "max_speed": setting("PATROL_MAX_SPEED_MPS"),
             "far_deg": far_degrees(columns.lat[0]),
+            **metres_per_degree(columns.lat[0]),
         },
     ).one()
     return row.stored, row.flagged

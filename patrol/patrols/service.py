@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import gpxpy.gpx
 from marshmallow import ValidationError
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, text
 from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
@@ -104,6 +104,7 @@ def add_points(user, patrol_id, points):
     first, last = _check_fix_times(patrol, points)
     db.session.commit()  # end the read before creating partitions on another connection
     ensure_partitions(first, last)
+    db.session.execute(text("SET LOCAL jit = off"))  # PostGIS costs make JIT compile slower than the insert
     stored, flagged = insert_points(patrol, points)
     if stored and patrol.ended_at is not None:
         queries.refresh_figures([patrol.id])
