@@ -70,8 +70,21 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
+def _stamp_request_id(factory):
+    def make_record(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        record.request_id = current_request_id()
+        return record
+
+    make_record.stamps_request_id = True
+    return make_record
+
+
 def configure(app):
     """Send the root logger to stderr in the configured format; idempotent (one handler per process)."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "stamps_request_id", False):
+        logging.setLogRecordFactory(_stamp_request_id(factory))
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "_gridpatrol", False)]:
         root.removeHandler(handler)

@@ -1,5 +1,6 @@
 """Health and readiness checks and serving the built PWA."""
 
+import logging
 import mimetypes
 import os
 from functools import cache
@@ -13,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from patrol.errors import NotFound, ServiceUnavailable
 from patrol.extensions import db
 from patrol.localtime import tz, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def health():
@@ -55,6 +58,7 @@ def readiness():
         raise ServiceUnavailable("数据库不可用 / database unavailable") from None
     expected = migration_heads(_migrations_directory())
     if applied != expected:
+        log.warning("not ready: database migrations %s, code heads %s", sorted(applied), sorted(expected))
         error = ServiceUnavailable("数据库迁移未完成 / database migrations are not at the current heads")
         error.errors = {"migrations": {"database": sorted(applied), "code": sorted(expected)}}
         raise error
