@@ -1,0 +1,118 @@
+"""deploy/install.sh's rendering steps, checked by nginx itself, and the environment template kept in sync."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def run_install_steps(tmp_path, *steps, **settings):
+    """Source deploy/install.sh and run the named step functions with the given settings."""
+    env = {
+        **os.environ,
+        "SERVER_NAME": "grid.example.test",
+        "CONF_DIR": str(tmp_path / "etc/gridpatrol"),
+        "NGINX_DIR": str(tmp_path / "etc/nginx"),
+        "SYSTEMD_DIR": str(tmp_path / "etc/systemd"),
+        "NGINX_LOG_DIR": str(tmp_path / "log"),
+        "APP_DIR": str(ROOT),
+        "DATA_DIR": str(tmp_path / "data"),
+        "BACKUP_DIR": str(tmp_path / "backups"),
+        "APP_USER": "gridpatrol-test-nobody",
+        **settings,
+    }
+    (tmp_path / "log").mkdir(exist_ok=True)
+    script = f"source {ROOT}/deploy/install.sh && " + " && ".join(steps)
+    return subprocess.run(["/bin/bash", "-c", script], env=env, capture_output=True, text=True, check=True, timeout=60)  # noqa: S603
+
+
+def nginx_test(tmp_path):
+    """`nginx -t` on a main config that includes the rendered site, as Debian's nginx.conf does."""
+    assert os.path.exists(NGINX), "nginx is required (scripts/ensure-system.sh installs it)"
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/log/error.log;\n"
+        "include /etc/nginx/modules-enabled/*.conf;\nevents {}\n"
+        "http {\n  include /etc/nginx/mime.types;\n"
+        f"  include {tmp_path}/etc/nginx/sites-available/gridpatrol.conf;\n}}\n"
+    )
+    return subprocess.run([NGINX, "-t", "-c", str(main)], capture_output=True, text=True, timeout=30)  # noqa: S603
+
+
+def test_rendered_nginx_config_passes_nginx_t(tmp_path):
+    run_install_steps(tmp_path, "render_config")
+    result = nginx_test(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+def test_nginx_site_caches_hashed_assets_not_the_service_worker_and_limits_bodies(tmp_path):
+    run_install_steps(tmp_path, "render_config")
+    env_file = tmp_path / "etc/gridpatrol/gridpatrol.env"
+    env_file.write_text(env_file.read_text() + "MAX_UPLOAD_MB=20\nMETRICS_ALLOW=10.1.0.0/16\n")
+    os.unlink(tmp_path / "etc/nginx/sites-available/gridpatrol.conf")
+    run_install_steps(tmp_path, "render_nginx")
+    site = (tmp_path / "etc/nginx/sites-available/gridpatrol.conf").read_text()
+    assert "@@" not in site
+    assert "client_max_body_size 20m;" in site, "nginx follows MAX_UPLOAD_MB of the environment file"
+    assets = site.split("location ^~ /app/assets/")[1].split("}")[0]
+    assert "max-age=31536000, immutable" in assets and str(ROOT / "static/pwa/dist/assets/") in assets
+    for location in ("location = /sw.js", "location = /app/manifest.webmanifest"):
+        assert "no-cache" in site.split(location)[1].split("location")[0], location
+    metrics = site.split("location = /metrics")[1].split("}")[0]
+    assert "allow 10.1.0.0/16;" in metrics and "deny all;" in metrics
+    proxy = (tmp_path / "etc/nginx/snippets/gridpatrol-proxy.conf").read_text()
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Request-ID"):
+        assert f"proxy_set_header {header}" in proxy
+    assert "gzip on;" in (tmp_path / "etc/nginx/snippets/gridpatrol-compression.conf").read_text()
+    assert nginx_test(tmp_path).returncode == 0
+
+
+def test_rendering_again_keeps_the_secrets(tmp_path):
+    run_install_steps(tmp_path, "render_config")
+    env_file = tmp_path / "etc/gridpatrol/gridpatrol.env"
+    first = env_file.read_text()
+    second_run = run_install_steps(tmp_path, "render_config")
+    assert env_file.read_text() == first
+    assert "keeping" in second_run.stdout
+    values = dict(re.findall(r"^([A-Z_]+)=(.*)$", first, re.M))
+    assert len(values["SECRET_KEY"]) >= 32
+    assert values["DATABASE_URL"].startswith("postgresql://gridpatrol:")
+    assert oct(env_file.stat().st_mode & 0o777) == "0o640"
+
+
+def test_units_are_rendered_with_graceful_reload_and_a_nightly_backup(tmp_path):
+    run_install_steps(tmp_path, "render_units")
+    service = (tmp_path / "etc/systemd/gridpatrol.service").read_text()
+    assert f"ExecStart={ROOT}/.venv/bin/gunicorn -c {ROOT}/deploy/gunicorn.conf.py wsgi:app" in service
+    assert "ExecReload=/bin/kill -s HUP $MAINPID" in service
+    assert "User=gridpatrol-test-nobody" in service and "@@" not in service
+    timer = (tmp_path / "etc/systemd/gridpatrol-backup.timer").read_text()
+    assert "OnCalendar=*-*-* 02:30:00" in timer and "Persistent=true" in timer
+    backup = (tmp_path / "etc/systemd/gridpatrol-backup.service").read_text()
+    assert f"ExecStart={ROOT}/deploy/backup.sh" in backup
+
+
+def settings_read_by(path):
+    source = (ROOT / path).read_text()
+    names = set(re.findall(r"""env(?:iron)?\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""", source))
+    names |= set(re.findall(r"""\(\s*env\s*,\s*["']([A-Z][A-Z0-9_]+)["']""", source))
+    names |= set(re.findall(r"""_int\(\s*["']([A-Z][A-Z0-9_]+)["']""", source))
+    names |= set(re.findall(r"""environ\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]""", source))
+    return names
+
+
+@pytest.mark.parametrize("path", ["patrol/config.py", "deploy/gunicorn.conf.py"])
+def test_environment_template_lists_every_setting(path):
+    template = (ROOT / "deploy/gridpatrol.env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", template, re.M))
+    read = settings_read_by(path)
+    assert len(read) > 5
+    missing = read - listed
+    assert not missing, f"add these settings to deploy/gridpatrol.env.example: {sorted(missing)}"
