@@ -70,6 +70,9 @@ seed:
 bench: setup
 	$(WITH_ENV) $(PY) -m bench $(BENCH)
 
+load: setup
+	$(WITH_ENV) $(PY) -m bench load faults
+
 lint:
 	$(WITH_ENV) $(VENV)/bin/ruff check .
 
