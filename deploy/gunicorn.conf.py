@@ -38,6 +38,7 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "gridpatrol"
+control_socket_disable = True  # not used; one shared ~/.gunicorn/gunicorn.ctl would clash between instances
 
 # Prometheus multiprocess mode: every worker writes its figures to files in this directory, which
 # must exist before the app (and prometheus_client) is imported by a worker.
@@ -64,7 +65,7 @@ if log_format == "json":
         "root": {"level": loglevel.upper(), "handlers": []},
         "loggers": {
             "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"] if accesslog else [], "propagate": False},
         },
     }
 
