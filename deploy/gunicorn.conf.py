@@ -34,8 +34,9 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 preload_app = False  # a HUP must load the new code in the new workers
-if os.path.isdir("/dev/shm"):
-    worker_tmp_dir = "/dev/shm"
+# Worker heartbeat files in RAM: a slow disk must not make the master think workers hang.
+if os.path.isdir("/dev/shm"):  # noqa: S108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "gridpatrol"
 control_socket_disable = True  # not used; one shared ~/.gunicorn/gunicorn.ctl would clash between instances
