@@ -78,10 +78,10 @@ def send_pwa_file(path):
     """A file of the built PWA; unknown paths without an extension get index.html (client routing)."""
     root = os.path.realpath(os.path.join(current_app.static_folder, "pwa", "dist"))
     if not os.path.isdir(root):
-        raise NotFound("PWA 尚未构建 / the PWA has not been built (run make build)")
+        raise NotFound("PWA 尚未构建 / the PWA has not been built (run make web)")
     full = os.path.realpath(os.path.join(root, path))
     # realpath on both sides: the static folder is configured as ../static, and "path" may contain "..".
-    if full.startswith(root) and os.path.isfile(full):
+    if full.startswith(root + os.sep) and os.path.isfile(full):
         hashed = "/assets/" in full
         if hashed and os.path.isfile(full + ".gz") and "gzip" in request.headers.get("Accept-Encoding", ""):
             return _send_gzipped(root, path)

@@ -34,8 +34,11 @@ def test_a_lost_response_then_a_retry_leaves_one_copy(categories, page):
 
     page.route("**/api/v1/sync/push", apply_then_lose)
     report(page, "0101", "可疑车辆长期停放")
-    page.wait_for_function("() => !document.querySelector('#sync-now').disabled && window.navigator.onLine")
-    page.wait_for_timeout(300)
+    for _ in range(100):
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_function("() => !document.querySelector('#sync-now').disabled")
     assert lost and count("SELECT count(*) FROM incident") == 1
     assert pending(page) == 1  # the phone still holds it
 
@@ -62,8 +65,8 @@ def test_a_refused_record_waits_in_needs_attention_and_can_be_fixed(categories, 
     card.locator(".fix-category").select_option("0103")
     card.locator(".fix-description").fill("路灯损坏，已改类别")
     card.locator(".resend").click()
-    wait_synced(page)
-    assert page.locator("#attention-count").count() == 0
+    page.wait_for_selector("#attention-count", state="detached")  # back in the outbox …
+    wait_synced(page)  # … and sent
     assert count("SELECT count(*) FROM incident") == 1
     db.session.rollback()
     row = db.session.execute(

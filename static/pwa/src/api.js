@@ -59,7 +59,13 @@ export async function signIn(username, password) {
   const user = answer.user || (await request("GET", "/api/v1/auth/me", { token }));
   const session = { token, user: { id: user.id, username: user.username, full_name: user.full_name, role: user.role } };
   await setMeta("session", session);
-  set({ session });
+  const previous = get().session;
+  if (previous && previous.user.id !== session.user.id) {
+    // Another worker on this phone: nothing of the previous one's state may show (or count) for them.
+    set({ session, lastSync: null, data: { grids: [], records: {}, basemap: null }, pending: 0, attention: 0 });
+  } else {
+    set({ session });
+  }
   return session;
 }
 
