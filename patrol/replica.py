@@ -123,6 +123,9 @@ def read_replica():
     g.db_role = "replica"  # for the request's log line
     try:
         yield True
+    except OperationalError:
+        mark_unusable()
+        raise
     finally:
         session.close()
         registry.set(primary)
