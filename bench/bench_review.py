@@ -82,6 +82,12 @@ def stop(process):
         process.kill()
 
 
+def feature_count(data, layer):
+    import mapbox_vector_tile
+
+    return len(mapbox_vector_tile.decode(data).get(layer, {}).get("features", []))
+
+
 def timed_gets(session, url, count, headers=None):
     times, size = [], 0
     for _ in range(count):
@@ -90,6 +96,7 @@ def timed_gets(session, url, count, headers=None):
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code, response.text[:200])
         size = len(response.content)
+    timed_gets.last = response.content
     return times, size
 
 
@@ -197,6 +204,7 @@ def tile_figures(url, last_day):
         ours_url = f"http://127.0.0.1:{ours_port}/api/v1/tiles/tracks/{z}/{x}/{y}.mvt?date={last_day}"
         timed_gets(session, ours_url, 3, headers)
         times, size = timed_gets(session, ours_url, REQUESTS, headers)
+        print(f"({feature_count(timed_gets.last, 'tracks')} tracks) ", end="")
         print(f"tracks z14 tile {z}/{x}/{y}: {size / 1024:.0f} KB, p50 {statistics.median(times):.1f} ms, "
               f"p95 {p95(times):.1f} ms, {REQUESTS} uncached requests, one client (target p95 <= 30 ms)")  # fmt: skip
         tipg_url = (
@@ -214,7 +222,8 @@ def tile_figures(url, last_day):
         for layer in ("tracks", "grids"):
             district_url = f"http://127.0.0.1:{ours_port}/api/v1/tiles/{layer}/{z}/{x}/{y}.mvt?date={last_day}"
             times, size = timed_gets(session, district_url, 5, headers)
-            print(f"{layer} z12 tile {z}/{x}/{y} (district): {size / 1024:.0f} KB, median "
+            count = feature_count(timed_gets.last, layer)
+            print(f"{layer} z12 tile {z}/{x}/{y} (district centre, {count} features): {size / 1024:.0f} KB, median "
                   f"{statistics.median(times):.0f} ms, max {max(times):.0f} ms (target <= 500 KB, 100 ms)")  # fmt: skip
     finally:
         stop(ours)
