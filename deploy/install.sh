@@ -158,7 +158,7 @@ render_tls() {
 }
 
 brotli_available() {
-  ls "${NGINX_MODULES_ENABLED:-/etc/nginx/modules-enabled}"/*brotli* >/dev/null 2>&1
+  ls "${NGINX_MODULES_ENABLED:-/etc/nginx/modules-enabled}"/*brotli*.conf >/dev/null 2>&1
 }
 
 render_nginx() {
