@@ -1,7 +1,7 @@
 """Patrols: start, points, finish, reading in scope, GPX export."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import gpxpy.gpx
 from marshmallow import ValidationError
@@ -192,7 +192,3 @@ def start_server_patrol(user, grid, started_at, source, patrol_id):
     db.session.add(patrol)
     db.session.flush()
     return patrol
-
-
-def as_datetime(value: datetime):
-    return value
