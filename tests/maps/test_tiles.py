@@ -156,3 +156,20 @@ def test_linear_latitude_mapping_matches_web_mercator(demo):
         for code, mercator in decoded[False].items():
             # both are snapped to whole tile units, so a vertex may land one unit over
             assert mercator.hausdorff_distance(decoded[True][code]) <= 1.5, (z, code)
+
+
+def test_department_sees_only_incidents_dispatched_to_it(street_day, login):
+    from tests.incidents.helpers import setup_departments
+
+    departments = setup_departments()
+    street, day = login("demo-street"), street_day["day"]
+    for body in ({"action": "accept"}, {"action": "dispatch", "department_id": departments["chengguan"]}):
+        assert street.post(f"/api/v1/incidents/{street_day['incident']}/actions", json=body).status_code == 200
+    chengguan, huanwei = login("dept-chengguan"), login("dept-huanwei")
+    seen = {f["properties"]["id"] for f in features(get_tile(chengguan, "incidents", 13, day), "incidents")}
+    assert seen == {street_day["incident"]}
+    assert get_tile(huanwei, "incidents", 13, day).status_code == 204
+    assert_error_shape(get_tile(chengguan, "tracks", 13, day), 403)
+    ogc = chengguan.get("/ogc/collections/incidents/items").get_json()
+    assert [f["id"] for f in ogc["features"]] == [street_day["incident"]]
+    assert_error_shape(chengguan.get("/ogc/collections/patrols/items"), 403)
