@@ -127,4 +127,4 @@ def test_operations_are_discovered_from_the_features():
     assert all(callable(fn) for fn in ops.values())
     modules = [module.__name__ for module in registry.sync_modules()]
     assert all(name.startswith("patrol.") and name.endswith(".sync_ops") for name in modules)
-    assert set(ops) <= {"patrol.start", "patrol.points", "patrol.finish", "incident.report", "visit.log"} | set(ops)
+    assert registry.pull_functions() and all(callable(fn) for fn in registry.pull_functions())

@@ -251,10 +251,10 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? ""));
 }
 
-export async function setLanguage(lang) {
+export async function setLanguage(lang, { remember = true } = {}) {
   document.documentElement.lang = lang;
   document.title = messages[lang].app;
-  await setMeta("lang", lang);
+  if (remember) await setMeta("lang", lang);
   set({ lang });
 }
 

@@ -3,7 +3,7 @@ import { render } from "preact";
 import "./style.css";
 import { App } from "./app.jsx";
 import { getMeta } from "./db.js";
-import { setLanguage } from "./i18n.js";
+import { messages, setLanguage } from "./i18n.js";
 import { set } from "./store.js";
 import { drain, installTriggers, loadLocal } from "./sync.js";
 import { resume } from "./tracking.js";
@@ -11,7 +11,7 @@ import { registerWorker } from "./sw-client.js";
 
 async function boot() {
   const [session, lang] = await Promise.all([getMeta("session"), getMeta("lang", "zh-CN")]);
-  await setLanguage(lang);
+  await setLanguage(messages[lang] ? lang : "zh-CN", { remember: false });
   set({ session });
   await loadLocal();
   const root = document.getElementById("app");
