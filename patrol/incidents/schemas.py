@@ -6,6 +6,7 @@ from patrol.geo import geometry_field
 from patrol.incidents.models import DEADLINE_UNITS, SOURCES, STATUSES
 from patrol.incidents.workflow import ACTIONS
 
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
 PHOTO_IDS = fields.List(
     fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list, validate=validate.Length(max=9)
 )
@@ -30,7 +31,7 @@ class IncidentIn(Schema):
 class ActionIn(Schema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
-    department_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    department_id = fields.Integer(load_default=None, validate=ID_RANGE)
     photo_ids = PHOTO_IDS
     into_id = fields.UUID(load_default=None, metadata={"description": "merge: the incident this one duplicates"})
 
@@ -42,8 +43,8 @@ class IncidentQuery(Schema):
         validate=validate.Regexp(r"^\d{2,10}$"),
         metadata={"description": "category code or prefix: 04 = 环境卫生 and all its sub-categories"},
     )
-    department_id = fields.Integer(load_default=None)
-    grid_id = fields.Integer(load_default=None)
+    department_id = fields.Integer(load_default=None, validate=ID_RANGE)
+    grid_id = fields.Integer(load_default=None, validate=ID_RANGE)
     source = fields.String(load_default=None, validate=validate.OneOf(SOURCES))
     handled_on_spot = fields.Boolean(load_default=None)
     overdue = fields.Boolean(
@@ -107,7 +108,7 @@ class CategoryIn(Schema):
     department_code = fields.String(load_default=None, validate=validate.Length(max=40))
     deadline_value = fields.Integer(load_default=3, validate=validate.Range(min=1, max=1000))
     deadline_unit = fields.String(load_default="workdays", validate=validate.OneOf(DEADLINE_UNITS))
-    sort = fields.Integer(load_default=0)
+    sort = fields.Integer(load_default=0, validate=validate.Range(min=-10000, max=10000))
 
 
 class CategoryPatch(Schema):
@@ -115,7 +116,7 @@ class CategoryPatch(Schema):
     department_code = fields.String(allow_none=True, validate=validate.Length(max=40))
     deadline_value = fields.Integer(validate=validate.Range(min=1, max=1000))
     deadline_unit = fields.String(validate=validate.OneOf(DEADLINE_UNITS))
-    sort = fields.Integer()
+    sort = fields.Integer(validate=validate.Range(min=-10000, max=10000))
     active = fields.Boolean()
 
 
@@ -127,7 +128,7 @@ class CategoryOut(Schema):
     department_code = fields.String(allow_none=True)
     deadline_value = fields.Integer()
     deadline_unit = fields.String()
-    sort = fields.Integer()
+    sort = fields.Integer(validate=validate.Range(min=-10000, max=10000))
     active = fields.Boolean()
 
 
@@ -175,7 +176,7 @@ class HolidayQuery(Schema):
 class StatsQuery(Schema):
     date_from = fields.Date(required=True, data_key="from")
     date_to = fields.Date(required=True, data_key="to")
-    area_id = fields.Integer(load_default=None)
+    area_id = fields.Integer(load_default=None, validate=ID_RANGE)
     group_by = fields.String(
         load_default="category", validate=validate.OneOf(("category", "department", "grid", "day"))
     )
