@@ -1,5 +1,7 @@
 """Password hashing with Argon2id (argon2-cffi)."""
 
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -9,6 +11,10 @@ _production = PasswordHasher()
 _fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 MIN_PASSWORD_LENGTH = 8
+# Each Argon2 hash takes 64 MiB; a gunicorn worker's threads hashing at once during a burst of
+# sign-ins pushed a worker past 250 MB (bench_load). One hash at a time per process: the work is
+# CPU-bound, so the other workers' processes keep the cores busy anyway.
+_one_hash_at_a_time = threading.BoundedSemaphore(1)
 
 
 def _hasher():
@@ -16,12 +22,14 @@ def _hasher():
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with _one_hash_at_a_time:
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _production.verify(password_hash, password)
+        with _one_hash_at_a_time:
+            return _production.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
