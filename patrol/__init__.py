@@ -62,7 +62,7 @@ def feature_blueprints():
             if exc.name != f"patrol.{name}.routes" and exc.name != f"patrol.{name}":
                 raise
             continue
-        found.extend(getattr(module, "blueprints", [module.blp]))
+        found.extend(getattr(module, "blueprints", None) or [module.blp])
     return found
 
 
