@@ -31,7 +31,9 @@ def app(tmp_path_factory):
     )
     with app.app_context():
         upgrade(revision="heads")
-    return app
+    yield app
+    with app.app_context():
+        db.engines[None].dispose()  # close pooled connections before the app is garbage-collected
 
 
 @pytest.fixture(autouse=True)
