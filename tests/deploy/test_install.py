@@ -116,3 +116,25 @@ def test_environment_template_lists_every_setting(path):
     assert len(read) > 5
     missing = read - listed
     assert not missing, f"add these settings to deploy/gridpatrol.env.example: {sorted(missing)}"
+
+
+def test_database_step_creates_a_least_privilege_owner_and_is_idempotent(tmp_path):
+    name, role = "gridpatrol_test_install_step", "gridpatrol_test_install_role"
+
+    def admin(sql, database="postgres"):
+        command = ["/usr/sbin/runuser", "-u", "postgres", "--", "psql", "-qAtX", "-d", database, "-c", sql]
+        return subprocess.run(command, capture_output=True, text=True, check=True, timeout=60).stdout.strip()  # noqa: S603
+
+    try:
+        for _ in range(2):
+            run_install_steps(tmp_path, "setup_database", DB_NAME=name, DB_USER=role)
+        flags = admin(
+            f"SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication FROM pg_roles WHERE rolname = '{role}'"
+        )
+        assert flags == "f|f|f|f"
+        assert admin(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'") == role
+        assert admin(f"SELECT has_database_privilege('public', '{name}', 'CONNECT')") == "f"
+        assert admin("SELECT extname FROM pg_extension WHERE extname = 'postgis'", name) == "postgis"
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin(f'DROP ROLE IF EXISTS "{role}"')
