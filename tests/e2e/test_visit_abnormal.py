@@ -23,7 +23,8 @@ def test_an_abnormal_visit_reports_an_incident_in_the_same_flow(field_day, page)
     taps.tap("[data-category='0101']")
     taps.tap("#save-incident")
     assert taps.count == 2
-    wait_synced(page)
+    page.wait_for_selector("#go-report")  # saved to the outbox, back home …
+    wait_synced(page)  # … and sent
 
     db.session.rollback()  # see what the live server committed
     visit_id, condition = db.session.execute(text("SELECT id, condition FROM visit")).one()
