@@ -231,7 +231,7 @@ class Stats:
 class SimulatedWorker(threading.Thread):
     """One grid worker's shift, compressed: sign in, pull, patrol, report, visit, keep sending fixes."""
 
-    def __init__(self, base, n, person_id, stats, stop_at, batch_every=3.0):
+    def __init__(self, base, n, person_id, stats, stop_at, batch_every=5.0):
         super().__init__(daemon=True)
         self.base, self.n, self.person_id, self.stats = base, n, person_id, stats
         self.stop_at, self.batch_every = stop_at, batch_every
