@@ -136,6 +136,18 @@ def register_error_handlers(app):
         log.exception("database error")
         return error_response(500, "服务器内部错误 / internal server error")
 
+    @app.teardown_appcontext
+    def release_session_of_a_lost_database(exc):
+        # Registered after Flask-SQLAlchemy, so it runs first: when the database dies mid-request,
+        # the session's rollback raises past every error handler and gunicorn answers an HTML 500.
+        from patrol.extensions import db
+
+        try:
+            db.session.remove()
+        except DBAPIError:
+            log.warning("database connection lost while releasing the session")
+            db.session.registry.clear()
+
     @app.errorhandler(RecursionError)
     def handle_deep_nesting(error):
         return error_response(400, "JSON 嵌套过深 / JSON nested too deeply")
