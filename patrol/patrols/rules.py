@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from patrol.areas.models import Area
 from patrol.audit import service as audit
-from patrol.auth.scope import covers_code, require_role
+from patrol.auth.scope import covers_code, require_role, visible_grid_ids
 from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
 from patrol.localtime import to_local
@@ -59,9 +59,17 @@ def _rule_area(area_id):
 def get_rules(user, area_id):
     """The effective rules of an area in the caller's scope, and the overrides set on it."""
     area = db.session.get(Area, area_id)
-    if area is None or (user.role != "worker" and not covers_code(user, area.code) and not _is_above(user, area)):
+    if area is None or not (_is_above(user, area) or _covers(user, area)):
         raise NotFound("区域不存在 / no such area")
     return get_rules_unscoped(area)
+
+
+def _covers(user, area):
+    """Staff: the area lies in their own; workers: it is one of their grids or holds one."""
+    if user.role != "worker":
+        return covers_code(user, area.code)
+    codes = db.session.execute(select(Area.code).where(Area.id.in_(visible_grid_ids(user)))).scalars()
+    return any(code.startswith(area.code) for code in codes)
 
 
 def _is_above(user, area):
