@@ -89,7 +89,7 @@ def export_memory():
 
 
 def main():
-    name = os.environ.get("DB_NAME", "gridpatrol") + "_load"
+    name = os.environ.get("DATABASE_URL", "/gridpatrol").rsplit("/", 1)[1].split("?")[0] + "_load"
     url = loadsim.database_url(name)
     print(f"  database {name}: provisioning, migrating, seeding demo + {WORKERS} bench workers …", flush=True)
     started = time.time()

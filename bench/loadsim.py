@@ -40,8 +40,11 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def database_url(name, port=5432, user=None, password=None):
-    """A database URL on loopback for `name` (the environment's credentials unless given)."""
+def database_url(name, port=None, user=None, password=None):
+    """DATABASE_URL with its database replaced by `name`, or a loopback URL on `port` with the credentials given."""
+    if port is None:
+        base = os.environ.get("DATABASE_URL", "postgresql://gridpatrol@127.0.0.1:5432/gridpatrol")
+        return base.rsplit("/", 1)[0] + "/" + name
     user = user or os.environ.get("DB_USER", "gridpatrol")
     password = os.environ.get("DB_PASSWORD", "") if password is None else password
     auth = f"{user}:{password}@" if password else f"{user}@"
@@ -460,6 +463,20 @@ def verify_database(url, stats):
             found = conn.execute(f"SELECT count(*) FROM {table} WHERE id = ANY(%s::uuid[])", (ids,)).fetchone()[0]
             if found != len(ids):
                 problems.append(f"{kind}: {found} stored of {len(ids)} acknowledged")
+        # No extra records either: everything the bench workers own is what they were acknowledged.
+        for kind, sql in (
+            ("patrols", "SELECT count(*) FROM patrol p JOIN app_user u ON u.id = p.worker_id"),
+            ("incidents", "SELECT count(*) FROM incident i JOIN app_user u ON u.id = i.reporter_id"),
+            ("visits", "SELECT count(*) FROM visit v JOIN app_user u ON u.id = v.worker_id"),
+        ):
+            try:
+                owned = conn.execute(sql + " WHERE u.username LIKE 'bench-w%%'").fetchone()[0]
+            except psycopg.Error as exc:
+                conn.rollback()
+                print(f"  (cannot count {kind} by owner: {str(exc).splitlines()[0]})")
+                continue
+            if owned != len(getattr(stats, kind)):
+                problems.append(f"{kind}: {owned} in the database for bench workers, {len(getattr(stats, kind))} acked")
         print(
             f"  acknowledged: {len(patrols)} patrols, {acked} fixes, {len(stats.incidents)} incidents,"
             f" {len(stats.visits)} visits; in the database: {len(rows)} fixes of these patrols"
