@@ -37,7 +37,8 @@ def run_load(base, people, seconds, stats, ramp_s=None):
 
 
 EXPORT_PROBE = """
-import resource, sys
+import sys, threading, time
+import psutil
 from datetime import date
 from flask import Flask
 from patrol.tabular import Column, table_response
@@ -49,15 +50,24 @@ def rows():
     for i in range(rows_n):
         yield {"grid": f"330106010{i % 1000:06d}", "day": date(2026, 1, 1 + i % 28), "n": i, "share": (i % 100) / 100,
                "note": "巡查正常 / patrol normal " + str(i)}
+# ru_maxrss would start at the parent's high-water mark (Linux keeps it across fork and exec): sample instead.
+me, peak_rss = psutil.Process(), [0]
+def sample():
+    while True:
+        peak_rss[0] = max(peak_rss[0], me.memory_info().rss)
+        time.sleep(0.005)
+threading.Thread(target=sample, daemon=True).start()
 app = Flask("probe")
 with app.test_request_context():
     warm = table_response(fmt, iter([{"grid": "x", "day": date(2026, 1, 1), "n": 1, "share": 0.5, "note": "x"}]),
                           columns, "warm")
     sum(len(chunk) for chunk in warm.response)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    time.sleep(0.05)
+    before = peak_rss[0] // 1024
     response = table_response(fmt, rows(), columns, "probe")
     size = sum(len(chunk) for chunk in response.response)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    time.sleep(0.05)
+    peak = peak_rss[0] // 1024
 print(size, before, peak)
 """
 
