@@ -25,6 +25,9 @@ def test_connection_lost_while_releasing_the_session(monkeypatch):
         response = app.test_client().get("/api/v1/health")  # before the fix: the teardown's error escaped
         response.close()
     finally:
+        monkeypatch.undo()
+        for session in calls:
+            session.close()  # the close that "failed" left its connection checked out
         with app.app_context():
             db.engines[None].dispose()  # its pooled connection must not outlive the test
     assert response.status_code == 200 and calls
