@@ -12,7 +12,13 @@ from tests.people.helpers import GRID_1, GRID_2, person_body, point
 
 
 def at_noon(day):
-    return datetime.combine(day, time(12, 0), tz()).isoformat()
+    """Noon of a local day; for today before noon, a moment already past (CI may run after midnight)."""
+    moment = datetime.combine(day, time(12, 0), tz())
+    now = datetime.now(tz())
+    if moment > now:
+        midnight = datetime.combine(day, time(0, 0), tz())
+        moment = midnight + (now - midnight) / 2
+    return moment.isoformat()
 
 
 @pytest.fixture
