@@ -28,7 +28,10 @@ def wait_for_count(page, layer, at_least, seconds=20):
 def review_page(browser, server, app):
     if not os.path.isfile(os.path.join(app.static_folder, "review", "dist", "index.html")):
         pytest.fail("static/review/dist is missing: build the review page with `make review-web`")
-    context = browser.new_context(base_url=server.url, viewport=DESKTOP, locale="zh-CN")
+    # Street-office staff work in the configured zone; the page's "today" follows the browser's clock.
+    context = browser.new_context(
+        base_url=server.url, viewport=DESKTOP, locale="zh-CN", timezone_id=app.config["TIMEZONE"]
+    )
     context.set_default_timeout(20000)
     page = context.new_page()
     errors = []
