@@ -36,9 +36,9 @@ _REQUIRED = {
                  FROM grid_assignment ga JOIN grids g ON g.id = ga.grid_id JOIN app_user u ON u.id = ga.user_id
                  WHERE ga.start_date <= :d1 AND (ga.end_date IS NULL OR ga.end_date >= :d0) GROUP BY 1""",
 }
-_SLOT_KEY = {
-    "grid": ("s.code", ""),
-    "community": ("substr(s.code, 1, 12)", ""),
+_GROUP_KEY = {
+    "grid": ("g.code", ""),
+    "community": ("substr(g.code, 1, 12)", ""),
     "day": ("to_char(s.day, 'YYYY-MM-DD')", ""),
     "worker": (
         "u.username",
@@ -49,41 +49,58 @@ _SLOT_KEY = {
 
 
 def _sql(group_by):
-    """Aggregate the stored verdicts of each shift (grid, day, am|pm) into the groups."""
-    key, join = _SLOT_KEY[group_by]
+    """Aggregate the stored verdicts of each shift (grid, day, am|pm) into the groups.
+
+    Patrols go to grid-days in one hash aggregate (per-shift figures by FILTER), grid-days to the
+    groups in another; reasons are looked up only for shifts without a valid patrol (a few percent).
+    """
+    key, join = _GROUP_KEY[group_by]
     return text(f"""
 WITH grids AS (
     SELECT g.id, g.code, g.name FROM area g
     WHERE g.level = 'grid' AND g.code LIKE :prefix || '%'
       AND (CAST(:uid AS int) IS NULL OR g.id IN (SELECT grid_id FROM grid_assignment WHERE user_id = :uid))
-), slots AS (
-    SELECT pa.grid_id, min(g.code) AS code, pa.local_date AS day, pa.shift,
-           coalesce(bool_or(pa.valid), false) AS valid,
-           sum(pa.distance_m) AS distance_m, sum(pa.duration_s) AS duration_s, max(pa.coverage) AS coverage,
-           (array_agg(coalesce(array_to_string(pa.invalid_reasons, ','), 'not_finished')
-                      ORDER BY cardinality(pa.invalid_reasons), pa.duration_s DESC NULLS LAST))[1] AS reasons
+), grid_days AS (
+    SELECT pa.grid_id, pa.local_date AS day,
+           bool_or(pa.shift = 'am') AS am_done, bool_or(pa.shift = 'pm') AS pm_done,
+           coalesce(bool_or(pa.valid) FILTER (WHERE pa.shift = 'am'), false) AS am_valid,
+           coalesce(bool_or(pa.valid) FILTER (WHERE pa.shift = 'pm'), false) AS pm_valid,
+           sum(pa.distance_m) AS distance_m, sum(pa.duration_s) AS duration_s,
+           max(pa.coverage) FILTER (WHERE pa.shift = 'am') AS am_coverage,
+           max(pa.coverage) FILTER (WHERE pa.shift = 'pm') AS pm_coverage
     FROM patrol pa JOIN grids g ON g.id = pa.grid_id AND pa.district_code = substr(g.code, 1, 6)
     WHERE pa.local_date BETWEEN :d0 AND :d1
-    GROUP BY pa.grid_id, pa.local_date, pa.shift
-), keyed AS (
-    SELECT {key} AS key, s.* FROM slots s {join}
+    GROUP BY pa.grid_id, pa.local_date
 ), done AS (
-    SELECT key, count(*) AS done, count(*) FILTER (WHERE valid) AS valid,
-           count(*) FILTER (WHERE shift = 'am') AS am_done, count(*) FILTER (WHERE shift = 'pm') AS pm_done,
-           sum(distance_m) AS distance_m, sum(duration_s) AS duration_s, avg(coverage) AS coverage
-    FROM keyed GROUP BY key
-), compliant AS (
-    SELECT key, count(*) AS days FROM (
-        SELECT key, grid_id, day FROM keyed WHERE valid GROUP BY 1, 2, 3 HAVING count(*) = 2
-    ) ok GROUP BY key
+    SELECT {key} AS key,
+           count(*) FILTER (WHERE s.am_done) AS am_done, count(*) FILTER (WHERE s.pm_done) AS pm_done,
+           count(*) FILTER (WHERE s.am_valid) + count(*) FILTER (WHERE s.pm_valid) AS valid,
+           count(*) FILTER (WHERE s.am_valid AND s.pm_valid) AS compliant_days,
+           sum(s.distance_m) AS distance_m, sum(s.duration_s) AS duration_s,
+           sum(coalesce(s.am_coverage, 0) + coalesce(s.pm_coverage, 0))
+             / nullif(count(s.am_coverage) + count(s.pm_coverage), 0) AS coverage
+    FROM grid_days s JOIN grids g ON g.id = s.grid_id {join} GROUP BY 1
+), missed AS (
+    -- per shift without a valid patrol, the patrol closest to counting: fewest reasons, then longest
+    SELECT DISTINCT ON (pa.grid_id, pa.local_date, pa.shift)
+           pa.grid_id, pa.local_date AS day, pa.shift,
+           coalesce(array_to_string(pa.invalid_reasons, ','), 'not_finished') AS reasons
+    FROM patrol pa JOIN grids g ON g.id = pa.grid_id AND pa.district_code = substr(g.code, 1, 6)
+    WHERE pa.local_date BETWEEN :d0 AND :d1 AND pa.valid IS NOT TRUE AND NOT EXISTS (
+        SELECT FROM patrol v
+        WHERE v.grid_id = pa.grid_id AND v.local_date = pa.local_date AND v.shift = pa.shift AND v.valid
+    )
+    ORDER BY pa.grid_id, pa.local_date, pa.shift, cardinality(pa.invalid_reasons), pa.duration_s DESC NULLS LAST
 ), reasons AS (
     SELECT key, jsonb_object_agg(reason, n) AS reasons FROM (
-        SELECT key, shift || ':' || r AS reason, count(*) AS n
-        FROM keyed, unnest(string_to_array(reasons, ',')) r WHERE NOT valid AND r <> '' GROUP BY 1, 2
+        SELECT {key} AS key, s.shift || ':' || r AS reason, count(*) AS n
+        FROM missed s JOIN grids g ON g.id = s.grid_id {join}, unnest(string_to_array(s.reasons, ',')) r
+        WHERE r <> '' GROUP BY 1, 2
     ) x GROUP BY key
 )
-SELECT q.key, q.name, 2 * q.grid_days AS required, coalesce(d.done, 0) AS done, coalesce(d.valid, 0) AS valid,
-       q.grid_days, coalesce(c.days, 0) AS compliant_days,
+SELECT q.key, q.name, 2 * q.grid_days AS required,
+       coalesce(d.am_done + d.pm_done, 0) AS done, coalesce(d.valid, 0) AS valid,
+       q.grid_days, coalesce(d.compliant_days, 0) AS compliant_days,
        coalesce(d.am_done, 0) AS am_done, coalesce(d.pm_done, 0) AS pm_done,
        round(CAST(coalesce(d.distance_m, 0) / 1000.0 AS numeric), 2) AS distance_km,
        round(CAST(coalesce(d.duration_s, 0) / 3600.0 AS numeric), 2) AS duration_h,
@@ -91,7 +108,6 @@ SELECT q.key, q.name, 2 * q.grid_days AS required, coalesce(d.done, 0) AS done, 
        coalesce(r.reasons::text, '{{}}') AS reasons
 FROM ({_REQUIRED[group_by]}) q
 LEFT JOIN done d ON d.key = q.key
-LEFT JOIN compliant c ON c.key = q.key
 LEFT JOIN reasons r ON r.key = q.key
 ORDER BY q.key
 """)
@@ -139,6 +155,7 @@ def compliance_rows(user, date_from, date_to, area_id=None, group_by="grid"):
     }
     rows = []
     db.session.execute(text("SET LOCAL jit = off"))  # compiling costs more than this query takes
+    db.session.execute(text("SET LOCAL work_mem = '32MB'"))  # a month of a district aggregates in memory
     for row in db.session.execute(_sql(group_by), params).mappings():
         item = dict(row)
         item["distance_km"] = float(item["distance_km"])
