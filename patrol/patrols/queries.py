@@ -24,8 +24,9 @@ _SCALE = """
 
 # A spike: an accurate fix that both the fix before and the fix after reach only at more than
 # the speed limit. Re-derived over the whole track, so arrival order never changes the result.
+# p is MATERIALIZED: inlined, the planner joins patrol and area (and takes the centroid) per fix.
 _REFLAG = text(f"""
-WITH p AS ({_SCALE}),
+WITH p AS MATERIALIZED ({_SCALE}),
 pts AS (
     SELECT t.patrol_id, t.fix_time, ST_X(t.geom) AS x, ST_Y(t.geom) AS y, t.flag, p.kx, p.ky
     FROM track_point t JOIN p ON p.id = t.patrol_id
@@ -54,7 +55,7 @@ WHERE tp.patrol_id = w.patrol_id AND tp.fix_time = w.fix_time
 # Figures from clean points (flag 0): the track is split wherever fixes are more than the gap
 # apart or an implied step speed exceeds the limit, and nothing is measured across a split.
 # Share inside the grid also counts fixes flagged only as far outside (they are outside time).
-_FIGURES = text(f"""
+_FIGURES_TEMPLATE = f"""
 WITH p AS ({_SCALE}),
 pts AS (
     SELECT t.patrol_id, t.fix_time, t.geom, t.flag, ST_X(t.geom) AS x, ST_Y(t.geom) AS y
@@ -110,26 +111,37 @@ pts AS (
     SELECT c.patrol_id, count(t.i)::float8 / count(*) AS coverage
     FROM cells c LEFT JOIN touched t ON t.patrol_id = c.patrol_id AND t.i = c.i AND t.j = c.j
     GROUP BY c.patrol_id
+), fresh AS (
+    SELECT p.id, p.grid_id, pa.started_at, pa.shift, now() AS computed_at,
+           coalesce(c.n_all, 0) AS point_count, coalesce(c.n_clean, 0) AS clean_count, t.track,
+           coalesce(w.distance_m, 0) AS distance_m, round(coalesce(w.tracked_s, 0)) AS duration_s,
+           round(coalesce(w.moving_s, 0)) AS moving_s, pr.inside_share, coalesce(cv.coverage, 0) AS coverage
+    FROM p JOIN patrol pa ON pa.id = p.id
+    LEFT JOIN counted c ON c.patrol_id = p.id
+    LEFT JOIN tracks t ON t.patrol_id = p.id
+    LEFT JOIN walked w ON w.patrol_id = p.id
+    LEFT JOIN presence pr ON pr.patrol_id = p.id
+    LEFT JOIN covered cv ON cv.patrol_id = p.id
+), r AS ({{rules}}),
+judged AS (
+    SELECT pa.*, {{reasons}} AS reasons FROM fresh pa JOIN r ON r.grid_id = pa.grid_id
 )
 UPDATE patrol SET
-    point_count = coalesce(c.n_all, 0),
-    clean_count = coalesce(c.n_clean, 0),
-    track = t.track,
-    distance_m = coalesce(w.distance_m, 0),
-    duration_s = round(coalesce(w.tracked_s, 0)),
-    moving_s = round(coalesce(w.moving_s, 0)),
-    inside_share = pr.inside_share,
-    coverage = coalesce(cv.coverage, 0),
-    computed_at = now(),
+    point_count = j.point_count,
+    clean_count = j.clean_count,
+    track = j.track,
+    distance_m = j.distance_m,
+    duration_s = j.duration_s,
+    moving_s = j.moving_s,
+    inside_share = j.inside_share,
+    coverage = j.coverage,
+    valid = cardinality(j.reasons) = 0,
+    invalid_reasons = CAST(j.reasons AS varchar(32)[]),
+    computed_at = j.computed_at,
     updated_at = now()
-FROM p
-LEFT JOIN counted c ON c.patrol_id = p.id
-LEFT JOIN tracks t ON t.patrol_id = p.id
-LEFT JOIN walked w ON w.patrol_id = p.id
-LEFT JOIN presence pr ON pr.patrol_id = p.id
-LEFT JOIN covered cv ON cv.patrol_id = p.id
-WHERE patrol.id = p.id
-""")
+FROM judged j
+WHERE patrol.id = j.id
+"""
 
 
 def grid_rules_sql(grid_filter):
@@ -177,6 +189,9 @@ FROM judged j WHERE patrol.id = j.id
 """)
 
 
+# Figures and the verdict in one statement: the reasons are judged on the freshly computed figures.
+_FIGURES = text(_FIGURES_TEMPLATE.format(rules=grid_rules_sql("g.id IN (SELECT grid_id FROM p)"), reasons=REASONS_SQL))
+
 _REJUDGE = text(f"""
 WITH r AS ({grid_rules_sql("g.code LIKE :prefix || '%'")}),
 judged AS (
@@ -206,7 +221,7 @@ def refresh_figures(patrol_ids):
     if bounds.lo is not None:
         db.session.execute(text("SET LOCAL jit = off"))  # PostGIS costs trigger JIT compiles slower than the query
         db.session.execute(_REFLAG, {"ids": ids, "lo": bounds.lo, "hi": bounds.hi, "vmax": vmax})
-        db.session.execute(
+        db.session.execute(  # also judges validity from the new figures
             _FIGURES,
             {
                 "ids": ids,
@@ -216,6 +231,8 @@ def refresh_figures(patrol_ids):
                 "gap": setting("PATROL_GAP_S"),
                 "moving": setting("PATROL_MOVING_MPS"),
                 "cell": setting("PATROL_COVERAGE_CELL_M"),
+                "tz": str(tz()),
+                **rule_defaults(),
             },
         )
     else:
@@ -227,7 +244,7 @@ def refresh_figures(patrol_ids):
             ),
             {"ids": ids},
         )
-    db.session.execute(_VALIDITY, {"ids": ids, "tz": str(tz()), **rule_defaults()})
+        db.session.execute(_VALIDITY, {"ids": ids, "tz": str(tz()), **rule_defaults()})
 
 
 _CLEAN_POINTS = text("""
