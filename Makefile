@@ -67,8 +67,13 @@ migrate:
 seed:
 	$(WITH_ENV) $(VENV)/bin/flask seed-demo
 
-bench: setup
+bench: setup $(VENV)/.bench-installed
 	$(WITH_ENV) $(PY) -m bench $(BENCH)
+
+# TiPg and uvicorn only serve as the reference tile server in bench_review; not needed to run or test.
+$(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
 
 load: setup
 	$(WITH_ENV) $(PY) -m bench load faults
