@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import time
+from datetime import time, timedelta
 
 import openpyxl
 import pytest
@@ -116,3 +116,16 @@ def test_rules_cli(demo, runner):
     assert result.exit_code == 0 and rules.effective_rules("330106010001001")["min_duration_min"] == 25
     assert runner.invoke(args=["patrols", "rules", "999"]).exit_code == 1
     assert runner.invoke(args=["patrols", "rules", "330106010", "--am-start", "13:00"]).exit_code == 1
+
+
+def test_a_shift_counts_once_whatever_the_number_of_tries(day, login):
+    """A valid second try makes the shift valid; of two failed tries the closer one gives the reasons."""
+    one, two = login("demo-worker"), login("demo-worker2")
+    before = {r["key"]: r for r in _stats(login("demo-street"), day).get_json()}[day["b"].code]
+    assert _patrol(one, day["a"], local_time(2, PM) + timedelta(minutes=20), 40)["properties"]["valid"] is True
+    _patrol(two, day["b"], local_time(2, AM) + timedelta(minutes=50), 8, shift_lon=0.0016)
+    rows = {r["key"]: r for r in _stats(login("demo-street"), day).get_json()}
+    a, b = rows[day["a"].code], rows[day["b"].code]
+    assert (a["done"], a["valid"], a["compliant_days"], a["reasons"]) == (2, 2, 1, {})
+    assert (b["done"], b["valid"], b["reasons"]) == (1, 0, before["reasons"])
+    assert b["duration_h"] > before["duration_h"]  # figures still add up every try
