@@ -1,7 +1,7 @@
 """Point batches: fast validation into columns, and the one-statement insert with quality flags."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 
@@ -26,6 +26,7 @@ class PointColumns:
     accuracy: list
     speed: list
     heading: list
+    table: np.ndarray | None = field(default=None, repr=False, compare=False)  # the same rows, when at hand
 
     def __len__(self):
         return len(self.t_ms)
@@ -35,6 +36,13 @@ class PointColumns:
 
     def last_time(self):
         return datetime.fromtimestamp(max(self.t_ms) / 1000, UTC)
+
+    def as_array(self):
+        """The batch as an (n, 6) float64 array; null is NaN."""
+        if self.table is None:
+            columns = (self.t_ms, self.lon, self.lat, self.accuracy, self.speed, self.heading)
+            self.table = np.array(columns, dtype=np.float64).T
+        return self.table
 
 
 def _problem(row):
@@ -81,7 +89,8 @@ def parse_points(rows, limit):
         table = np.array(rows, dtype=np.float64)
         if not _bad_rows(table).any():
             t, lon, lat, acc, speed, heading = table.T
-            return PointColumns(t.tolist(), lon.tolist(), lat.tolist(), acc.tolist(), speed.tolist(), heading.tolist())
+            columns = (t.tolist(), lon.tolist(), lat.tolist(), acc.tolist(), speed.tolist(), heading.tolist())
+            return PointColumns(*columns, table=table)
     problems = {}
     for index, row in enumerate(rows):
         problem = _problem(row)

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
+from sqlalchemy import inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
@@ -103,6 +104,14 @@ def start_request():
     g.request_started = time.perf_counter()
 
 
+def _caller_id(user):
+    """The caller's id, read without loading the user again when a commit has expired it."""
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
+
+
 def finish_request(response):
     """Return the request id in a header and write the access line of this request."""
     request_id = g.get("request_id") or request_id_from(None)
@@ -121,7 +130,7 @@ def finish_request(response):
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "remote_addr": request.remote_addr,
-            "user_id": getattr(user, "id", None),
+            "user_id": _caller_id(user),
             "db": g.get("db_role", "primary"),
         },
     )
