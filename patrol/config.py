@@ -130,6 +130,8 @@ def load_config(env=None, overrides=None):
         },
         # PgBouncer in transaction pooling mode cannot keep server-side prepared statements.
         "DB_PGBOUNCER": _bool(env, "DB_PGBOUNCER", False),
+        # One-statement path for the common OsmAnd fix (patrol/patrols/fast_fixes.py); off = always the full path.
+        "OSMAND_LEAN_PATH": _bool(env, "OSMAND_LEAN_PATH", True),
         "REPLICA_MAX_LAG_SECONDS": _float(env, "REPLICA_MAX_LAG_SECONDS", 30.0),
         "REPLICA_CHECK_SECONDS": _float(env, "REPLICA_CHECK_SECONDS", 5.0),
         "LOG_FORMAT": _log_format(env),

@@ -29,6 +29,12 @@ def months_between(first: datetime, last: datetime):
     return months
 
 
+def known_to_exist(moment: datetime):
+    """Whether this process has already seen the partition of the moment's (UTC) month exist."""
+    moment = moment.astimezone(UTC)
+    return (moment.year, moment.month) in _known
+
+
 def ensure_partitions(first: datetime, last: datetime):
     """Create the monthly partitions covering [first, last] that do not exist yet.
 

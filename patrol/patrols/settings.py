@@ -19,7 +19,12 @@ DEFAULTS = {
 
 def setting(name):
     """A patrol setting as a number."""
-    value = current_app.config.get(name)
+    return setting_in(current_app.config, name)
+
+
+def setting_in(config, name):
+    """A patrol setting as a number, from a given app config (for code running outside an app context)."""
+    value = config.get(name)
     if value is None:
         value = os.environ.get(name) or DEFAULTS[name]
     return type(DEFAULTS[name])(value)

@@ -23,6 +23,20 @@ CSP = "; ".join(
     ]
 )
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def security_header_items(secure):
+    """The security headers every response carries (HSTS only over HTTPS)."""
+    return (*SECURITY_HEADERS, HSTS) if secure else SECURITY_HEADERS
+
 
 def install(app):
     """Attach the hooks to the app."""
@@ -53,13 +67,8 @@ def install(app):
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in security_header_items(request.is_secure):
+            headers.setdefault(name, value)
         if request.path.startswith("/api/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response

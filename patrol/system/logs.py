@@ -1,5 +1,6 @@
 """Structured logs: one JSON object per line (or plain text), each carrying the request id."""
 
+import contextvars
 import json
 import logging
 import re
@@ -15,6 +16,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
 request_log = logging.getLogger("patrol.request")
+# The request id of a request answered outside Flask (the lean OsmAnd path, patrol/patrols/fast_fixes.py).
+_outside_flask_request_id = contextvars.ContextVar("outside_flask_request_id", default=None)
 
 
 def request_id_from(incoming):
@@ -26,7 +29,7 @@ def request_id_from(incoming):
 
 def current_request_id():
     """The id of the request being served, or None outside a request."""
-    return g.get("request_id") if has_request_context() else None
+    return g.get("request_id") if has_request_context() else _outside_flask_request_id.get()
 
 
 class RequestIdFilter(logging.Filter):
@@ -116,22 +119,46 @@ def finish_request(response):
     """Return the request id in a header and write the access line of this request."""
     request_id = g.get("request_id") or request_id_from(None)
     response.headers[REQUEST_ID_HEADER] = request_id
-    started = g.get("request_started")
     user = g.get("current_user")
-    request_log.info(
-        "%s %s %s",
+    write_access_line(
         request.method,
         request.path,
+        request.url_rule.rule if request.url_rule else None,
         response.status_code,
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "endpoint": request.url_rule.rule if request.url_rule else None,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "remote_addr": request.remote_addr,
-            "user_id": _caller_id(user),
-            "db": g.get("db_role", "primary"),
-        },
+        g.get("request_started"),
+        request.remote_addr,
+        _caller_id(user),
+        g.get("db_role", "primary"),
     )
     return response
+
+
+def write_access_line(method, path, endpoint, status, started, remote_addr, user_id=None, db_role="primary"):
+    """The one access line per request (also written by requests answered outside Flask)."""
+    request_log.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "method": method,
+            "path": path,
+            "endpoint": endpoint,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            "remote_addr": remote_addr,
+            "user_id": user_id,
+            "db": db_role,
+        },
+    )
+
+
+def write_access_line_outside_flask(request_id, *args):
+    """write_access_line for a request served without a Flask request context, stamped with its id."""
+    if not request_log.isEnabledFor(logging.INFO):
+        return
+    token = _outside_flask_request_id.set(request_id)
+    try:
+        write_access_line(*args)
+    finally:
+        _outside_flask_request_id.reset(token)

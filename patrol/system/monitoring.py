@@ -17,11 +17,15 @@ from patrol.metrics import DB_POOL_CONNECTIONS, REQUEST_SECONDS, REQUESTS
 def observe_request(response):
     """Count the request and its latency under its URL rule (unmatched paths share one label)."""
     endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
-    REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-    started = g.get("request_started")
-    if started is not None:
-        REQUEST_SECONDS.labels(request.method, endpoint).observe(time.perf_counter() - started)
+    count_request(request.method, endpoint, response.status_code, g.get("request_started"))
     return response
+
+
+def count_request(method, endpoint, status, started):
+    """Count one request and its latency (also for requests answered outside Flask)."""
+    REQUESTS.labels(method, endpoint, str(status)).inc()
+    if started is not None:
+        REQUEST_SECONDS.labels(method, endpoint).observe(time.perf_counter() - started)
 
 
 def observe_pools(app):
