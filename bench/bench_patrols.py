@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 import psycopg
 
-from bench import scale_data
+from bench import osmand_load, scale_data
 
 CLIENTS = 4
 BATCH = 1000
@@ -79,29 +79,6 @@ def _ingest_client(args):
         if time.perf_counter() - began > RUN_SECONDS:
             break
     return stored, began, time.perf_counter()
-
-
-def _osmand_client(args):
-    port, key, g, start_at = args
-    x0, y0, x1, y1 = scale_data.grid_box(g)
-    lat, lon = (y0 + y1) / 2, (x0 + x1) / 2
-    yesterday = datetime.now(scale_data.TZ).date() - timedelta(days=1)
-    t0 = int(datetime(yesterday.year, yesterday.month, yesterday.day, 6, 5, tzinfo=scale_data.TZ).timestamp())
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    _request(conn, "GET", f"/api/v1/osmand?id={key}&lat={lat}&lon={lon}&timestamp={t0}")
-    while time.time() < start_at:
-        time.sleep(0.001)
-    done, began = 0, time.perf_counter()
-    while time.perf_counter() - began < RUN_SECONDS:
-        t = t0 + 1 + done
-        status, _ = _request(
-            conn,
-            "GET",
-            f"/api/v1/osmand?id={key}&lat={lat + done % 50 * 1e-6}&lon={lon}&timestamp={t}&speed=2.3&accuracy=5",
-        )
-        assert status == 200
-        done += 1
-    return done, began, time.perf_counter()
 
 
 def _parallel(function, jobs):
@@ -253,10 +230,13 @@ def main():
             f"({ingest / copy:.0%} of COPY)",
             flush=True,
         )
-        keys = _tracker_keys(plain_url, range(20, 20 + CLIENTS))
-        start_at = time.time() + 3
-        osmand = _parallel(_osmand_client, [(port, k, g, start_at) for k, g in zip(keys, range(20, 24), strict=True)])
-        print(f"OsmAnd single fixes: {osmand:,.0f} requests/s (target >= 2,000)", flush=True)
+        trackers = range(osmand_load.FIRST_WORKER, osmand_load.FIRST_WORKER + osmand_load.CONNECTIONS)
+        osmand = osmand_load.run(port, _tracker_keys(plain_url, trackers), RUN_SECONDS)
+        print(
+            f"OsmAnd single fixes, {len(trackers)} trackers on keep-alive connections: {osmand:,.0f} requests/s "
+            "(target >= 2,000)",
+            flush=True,
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
