@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 import psycopg
 import shapely
+from psycopg.rows import namedtuple_row
 from sqlalchemy import text
 
 from patrol.extensions import db
@@ -31,6 +32,11 @@ _COPY = (
 )
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
+_PATROL = (
+    "SELECT p.id, p.grid_id, p.district_code, p.started_at, p.ended_at, ST_AsBinary(a.geom) AS grid_wkb, "
+    "pg_advisory_xact_lock(%s, %s) AS locked FROM patrol p JOIN area a ON a.id = p.grid_id "
+    "WHERE p.id = %s AND p.worker_id = %s"
+)
 _EXISTING = (
     "SELECT (extract(epoch FROM fix_time) * 1000000)::int8 FROM track_point "
     "WHERE patrol_id = %s AND fix_time >= %s AND fix_time <= %s"
@@ -131,11 +137,24 @@ def copy_rows(patrol_id, district, us, lon, lat, nullable, flags):
     return b"".join(parts)
 
 
-def _lock_and_read_existing(cursor, patrol_id, us):
-    """Take the patrol's batch lock, then read which of the batch's fix times are stored already."""
-    cursor.execute(
-        "SELECT pg_advisory_xact_lock(%s, %s)", (_PATROL_LOCK, int.from_bytes(patrol_id.bytes[:4], "big", signed=True))
-    )
+def _driver_cursor(**kwargs):
+    """A psycopg cursor on the session's connection, inside the session's transaction."""
+    return db.session.connection().connection.driver_connection.cursor(**kwargs)
+
+
+def patrol_for_batch(user_id, patrol_id):
+    """The worker's own patrol with its grid as WKB, or None; takes the patrol's batch lock (held to commit)."""
+    with _driver_cursor(row_factory=namedtuple_row) as cursor:
+        cursor.execute(_PATROL, (_PATROL_LOCK, _lock_key(patrol_id), patrol_id, user_id))
+        return cursor.fetchone()
+
+
+def _lock_key(patrol_id):
+    return int.from_bytes(patrol_id.bytes[:4], "big", signed=True)
+
+
+def _read_existing(cursor, patrol_id, us):
+    """Which of the batch's fix times are stored already (read under the batch lock)."""
     lo, hi = (_UNIX + timedelta(microseconds=int(v)) for v in (us.min(), us.max()))
     cursor.execute(_EXISTING, (patrol_id, lo, hi))
     return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
@@ -144,8 +163,7 @@ def _lock_and_read_existing(cursor, patrol_id, us):
 def store_points(patrol, columns: PointColumns):
     """Store a validated batch; returns (stored, flagged). Re-sent fixes (same fix time) are skipped.
 
-    `patrol` has id, grid_id, district_code and grid_wkb. Runs in the session's transaction on its
-    connection; the caller commits.
+    `patrol` comes from patrol_for_batch in this transaction (so the batch lock is held); the caller commits.
     """
     t, lon, lat, acc, speed, heading = (np.ascontiguousarray(column) for column in columns.as_array().T)
     nullable = [_as_float4(acc), _as_float4(speed), _as_float4(heading)]
@@ -155,8 +173,8 @@ def store_points(patrol, columns: PointColumns):
     flags = quality_flags(us, lon, lat, acc, patrol.grid_wkb)
     keep = _first_of_each(us)
     try:
-        with db.session.connection().connection.driver_connection.cursor() as cursor:
-            existing = _lock_and_read_existing(cursor, patrol.id, us)
+        with _driver_cursor() as cursor:
+            existing = _read_existing(cursor, patrol.id, us)
             keep &= ~np.isin(us, existing)
             if not keep.any():
                 return 0, 0

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import gpxpy.gpx
 from marshmallow import ValidationError
-from sqlalchemy import func, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
@@ -14,7 +14,7 @@ from patrol.errors import Conflict, Forbidden, Invalid, NotFound
 from patrol.extensions import db
 from patrol.localtime import local_date, utcnow
 from patrol.patrols import queries
-from patrol.patrols.ingest import store_points
+from patrol.patrols.ingest import patrol_for_batch, store_points
 from patrol.patrols.models import Patrol
 from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import PointColumns, parse_points
@@ -94,9 +94,6 @@ def _check_fix_times(patrol, columns: PointColumns):
     return first, last
 
 
-_INGEST_COLUMNS = (Patrol.id, Patrol.grid_id, Patrol.district_code, Patrol.started_at, Patrol.ended_at)
-
-
 def add_points(user, patrol_id, points):
     """Store a batch of fixes; re-sent fixes are skipped. Late fixes after finish recompute the figures."""
     if not isinstance(points, PointColumns):
@@ -104,11 +101,7 @@ def add_points(user, patrol_id, points):
             points = parse_points(points, setting("PATROL_MAX_POINTS"))
         except ValidationError as exc:
             raise Invalid("定位点无效 / invalid points", {"points": exc.messages}) from None
-    patrol = db.session.execute(
-        select(*_INGEST_COLUMNS, func.ST_AsBinary(Area.geom).label("grid_wkb"))
-        .join(Area, Area.id == Patrol.grid_id)
-        .where(Patrol.id == patrol_id, Patrol.worker_id == user.id)
-    ).one_or_none()  # a plain row, which no commit expires
+    patrol = patrol_for_batch(user.id, patrol_id)
     if patrol is None:
         raise NotFound("巡查不存在 / no such patrol")
     first, last = _check_fix_times(patrol, points)

@@ -146,7 +146,7 @@ def test_a_writer_without_the_lock_makes_the_fallback_skip_duplicates(worker, gr
     rows = walk(grid, local_time(1, AM), minutes=10)
     patrol = _start(worker, grid)
     _post(worker, patrol, rows[:60])
-    monkeypatch.setattr(ingest, "_lock_and_read_existing", lambda cursor, patrol_id, us: np.array([], np.int64))
+    monkeypatch.setattr(ingest, "_read_existing", lambda cursor, patrol_id, us: np.array([], np.int64))
     answer = _post(worker, patrol, rows[30:90])  # COPY meets a unique violation, the insert skips the 30 stored
     assert answer == {"received": 60, "stored": 30, "duplicates": 30, "flagged": 0}
     assert len(_stored(patrol)) == 90
