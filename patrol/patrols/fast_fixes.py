@@ -96,6 +96,7 @@ class LeanOsmAnd:
         url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._connect_args = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
+        self._prepare = not app.config.get("DB_PGBOUNCER")  # PgBouncer's transaction pooling cannot keep them
         self._local = threading.local()
         self._connections = set()
         self._lock = threading.Lock()
@@ -138,25 +139,28 @@ class LeanOsmAnd:
             "far_deg": setting_in(config, "PATROL_FAR_OUTSIDE_M") / (111_320.0 * math.cos(math.radians(row[2]))),
         }
         try:
-            conn = self._connection()
-            joined, _ = conn.execute(_STORE, args).fetchone()
+            cursor = self._cursor()
+            cursor.execute(_STORE, args, prepare=self._prepare)
+            joined, _ = cursor.fetchone()
         except psycopg.Error:
             self._discard()  # the app answers (503 when the database is gone) and retries are idempotent
             return False
         return joined == 1
 
-    def _connection(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
+    def _cursor(self):
+        """This thread's cursor on its own connection, opened on first use or after a failure."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None or cursor.closed or cursor.connection.closed:
             conn = psycopg.connect(self._conninfo, autocommit=True, **self._connect_args)
             with self._lock:
                 self._connections.add(conn)
-            self._local.conn = conn
-        return conn
+            self._local.conn, self._local.cursor = conn, conn.cursor()
+            cursor = self._local.cursor
+        return cursor
 
     def _discard(self):
         conn = getattr(self._local, "conn", None)
-        self._local.conn = None
+        self._local.conn = self._local.cursor = None
         if conn is not None:
             with self._lock:
                 self._connections.discard(conn)
