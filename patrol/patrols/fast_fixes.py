@@ -38,42 +38,83 @@ from patrol.system import logs, monitoring
 from patrol.system.hooks import security_header_items
 
 PATH = "/api/v1/osmand"  # the URL rule of routes.OsmAnd, also the endpoint label of logs and metrics
-_MAX_FORM_BYTES = 4096
+MAX_FORM_BYTES = 4096
 
-# The lookup is trackers._LATEST narrowed to a joinable patrol (trackers._joinable); the insert is one row
-# of points._INSERT. `joined` 0 means "not the common case": nothing was written, the app decides.
-_STORE = f"""
-WITH latest AS (
-    SELECT p.id, p.grid_id, p.district_code, p.started_at,
-           (SELECT max(t.fix_time) FROM track_point t
-            WHERE t.patrol_id = p.id AND t.fix_time >= p.started_at - interval '12 hours') AS last_fix
-    FROM tracker_device d
+# The lookup is trackers._LATEST narrowed to a joinable patrol (trackers._joinable); the insert is
+# points._INSERT's flags for single fixes. Fixes come as parallel arrays (one or many: the tracker gateway
+# writes every fix that arrived meanwhile at once); the answer lists the ordinals of the fixes that were the
+# common case and are stored (or were already). The others wrote nothing: the app decides for them.
+STORE = f"""
+WITH fix AS (
+    SELECT * FROM unnest(CAST(%(key_hash)s AS text[]), CAST(%(fix)s AS timestamptz[]),
+                         CAST(%(day_start)s AS timestamptz[]), CAST(%(day_end)s AS timestamptz[]),
+                         CAST(%(t)s AS float8[]), CAST(%(lon)s AS float8[]), CAST(%(lat)s AS float8[]),
+                         CAST(%(acc)s AS float4[]), CAST(%(spd)s AS float4[]), CAST(%(hdg)s AS float4[]),
+                         CAST(%(far_deg)s AS float8[]))
+                  WITH ORDINALITY AS f(key_hash, fix, day_start, day_end, t, lon, lat, acc, spd, hdg, far_deg, n)
+), latest AS (
+    SELECT f.*, p.id AS patrol_id, p.grid_id, p.district_code, p.started_at,
+           (SELECT max(tp.fix_time) FROM track_point tp
+            WHERE tp.patrol_id = p.id AND tp.fix_time >= p.started_at - interval '12 hours') AS last_fix
+    FROM fix f
+    JOIN tracker_device d ON d.key_hash = f.key_hash
     CROSS JOIN LATERAL (
         SELECT id, grid_id, district_code, started_at, ended_at FROM patrol
-        WHERE worker_id = d.user_id AND source = 'osmand' AND started_at <= %(fix)s + interval '12 hours'
+        WHERE worker_id = d.user_id AND source = 'osmand' AND started_at <= f.fix + interval '12 hours'
         ORDER BY started_at DESC LIMIT 1
     ) p
-    WHERE d.key_hash = %(key_hash)s AND p.ended_at IS NULL
-      AND p.started_at >= %(day_start)s AND p.started_at < %(day_end)s
+    WHERE p.ended_at IS NULL AND p.started_at >= f.day_start AND p.started_at < f.day_end
 ), target AS (
-    SELECT l.id, l.district_code, a.geom AS grid_geom
+    SELECT l.*, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326) AS geom, a.geom AS grid_geom
     FROM latest l JOIN area a ON a.id = l.grid_id
-    WHERE %(fix)s - coalesce(l.last_fix, l.started_at) <= %(silence)s
-), point AS (
-    SELECT to_timestamp(%(t)s::float8 / 1000.0) AS fix_time,
-           ST_SetSRID(ST_MakePoint(%(lon)s::float8, %(lat)s::float8), 4326) AS geom,
-           %(acc)s::float4 AS acc, %(spd)s::float4 AS spd, %(hdg)s::float4 AS hdg
+    WHERE l.fix - coalesce(l.last_fix, l.started_at) <= %(silence)s
 ), inserted AS (
     INSERT INTO track_point (patrol_id, fix_time, district_code, geom, accuracy, speed, heading, flag)
-    SELECT t.id, p.fix_time, t.district_code, p.geom, p.acc, p.spd, p.hdg,
-           (CASE WHEN p.acc > %(max_acc)s::float8 THEN {FLAG_LOW_ACCURACY} ELSE 0 END)
-         | (CASE WHEN NOT ST_DWithin(t.grid_geom, p.geom, %(far_deg)s::float8) THEN {FLAG_FAR_OUTSIDE} ELSE 0 END)
-    FROM target t CROSS JOIN point p
+    SELECT t.patrol_id, to_timestamp(t.t / 1000.0), t.district_code, t.geom, t.acc, t.spd, t.hdg,
+           (CASE WHEN t.acc > %(max_acc)s::float8 THEN {FLAG_LOW_ACCURACY} ELSE 0 END)
+         | (CASE WHEN NOT ST_DWithin(t.grid_geom, t.geom, t.far_deg) THEN {FLAG_FAR_OUTSIDE} ELSE 0 END)
+    FROM target t
     ON CONFLICT DO NOTHING
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM target) AS joined, (SELECT count(*) FROM inserted) AS stored
+SELECT n FROM target
 """
+_PER_FIX = ("key_hash", "fix", "day_start", "day_end", "t", "lon", "lat", "acc", "spd", "hdg", "far_deg")
+
+
+def fix_args(config, params):
+    """The values STORE needs for one fix, or None when the app must answer it (malformed, too new, …)."""
+    try:
+        key, row = parse_fix(params, None)
+    except DomainError:
+        return None
+    fix = datetime.fromtimestamp(row[0] / 1000, UTC)
+    if fix > utcnow() + timedelta(days=1) or not known_to_exist(fix):
+        return None
+    zone = ZoneInfo(config["TIMEZONE"])
+    local_day = fix.astimezone(zone).date()
+    next_day = local_day + timedelta(days=1)
+    return {
+        "key_hash": key_digest(key),
+        "fix": fix,
+        "day_start": datetime(local_day.year, local_day.month, local_day.day, tzinfo=zone),
+        "day_end": datetime(next_day.year, next_day.month, next_day.day, tzinfo=zone),
+        "t": row[0],
+        "lon": row[1],
+        "lat": row[2],
+        "acc": row[3],
+        "spd": row[4],
+        "hdg": row[5],
+        "far_deg": setting_in(config, "PATROL_FAR_OUTSIDE_M") / (111_320.0 * math.cos(math.radians(row[2]))),
+    }
+
+
+def store_arguments(config, fixes):
+    """STORE's parameters for a list of fix_args results."""
+    return {
+        **{name: [fix[name] for fix in fixes] for name in _PER_FIX},
+        "silence": timedelta(minutes=setting_in(config, "PATROL_TRACKER_SILENCE_MIN")),
+        "max_acc": setting_in(config, "PATROL_MAX_ACCURACY_M"),
+    }
 
 
 def install(app):
@@ -112,40 +153,16 @@ class LeanOsmAnd:
 
     def _store(self, params):
         """True when the fix was the common case and is now stored (or was already); False: ask the app."""
-        try:
-            key, row = parse_fix(params, None)
-        except DomainError:
+        fix = fix_args(self.app.config, params)
+        if fix is None:
             return False
-        fix = datetime.fromtimestamp(row[0] / 1000, UTC)
-        if fix > utcnow() + timedelta(days=1) or not known_to_exist(fix):
-            return False
-        config = self.app.config
-        local_day = fix.astimezone(ZoneInfo(config["TIMEZONE"])).date()
-        day_start = datetime(local_day.year, local_day.month, local_day.day, tzinfo=ZoneInfo(config["TIMEZONE"]))
-        next_day = local_day + timedelta(days=1)
-        args = {
-            "key_hash": key_digest(key),
-            "fix": fix,
-            "day_start": day_start,
-            "day_end": datetime(next_day.year, next_day.month, next_day.day, tzinfo=day_start.tzinfo),
-            "silence": timedelta(minutes=setting_in(config, "PATROL_TRACKER_SILENCE_MIN")),
-            "t": row[0],
-            "lon": row[1],
-            "lat": row[2],
-            "acc": row[3],
-            "spd": row[4],
-            "hdg": row[5],
-            "max_acc": setting_in(config, "PATROL_MAX_ACCURACY_M"),
-            "far_deg": setting_in(config, "PATROL_FAR_OUTSIDE_M") / (111_320.0 * math.cos(math.radians(row[2]))),
-        }
         try:
             cursor = self._cursor()
-            cursor.execute(_STORE, args, prepare=self._prepare)
-            joined, _ = cursor.fetchone()
+            cursor.execute(STORE, store_arguments(self.app.config, [fix]), prepare=self._prepare)
+            return cursor.fetchone() is not None
         except psycopg.Error:
             self._discard()  # the app answers (503 when the database is gone) and retries are idempotent
             return False
-        return joined == 1
 
     def _cursor(self):
         """This thread's cursor on its own connection, opened on first use or after a failure."""
@@ -174,7 +191,7 @@ class LeanOsmAnd:
             conn.close()
 
 
-def _first_wins(query):
+def first_wins(query):
     params = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         params.setdefault(name, value)  # as werkzeug's MultiDict.to_dict()
@@ -188,15 +205,15 @@ def _params(environ):
     if not query.isascii():
         return None
     if method == "GET":
-        return _first_wins(query)
+        return first_wins(query)
     if method != "POST" or environ.get("HTTP_TRANSFER_ENCODING"):
         return None
     length = environ.get("CONTENT_LENGTH") or "0"
     mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
-    if not length.isdigit() or int(length) > _MAX_FORM_BYTES:
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
         return None
     if int(length) == 0 and mimetype in ("", "application/x-www-form-urlencoded"):
-        return _first_wins(query)
+        return first_wins(query)
     if mimetype != "application/x-www-form-urlencoded":
         return None
     body = environ["wsgi.input"].read(int(length))
@@ -204,7 +221,7 @@ def _params(environ):
     environ["CONTENT_LENGTH"] = str(len(body))
     if not body.isascii():
         return None
-    return {**_first_wins(query), **_first_wins(body.decode("ascii"))}
+    return {**first_wins(query), **first_wins(body.decode("ascii"))}
 
 
 def _answer(environ, start_response, started):
