@@ -10,9 +10,9 @@
 #
 # Settings (environment): SERVER_NAME, APP_USER, APP_DIR, DATA_DIR, BACKUP_DIR, CONF_DIR, DB_NAME,
 # DB_USER, TLS_CERT/TLS_KEY (default: a self-signed certificate to replace), MAX_UPLOAD_MB,
-# METRICS_ALLOW, GUNICORN_BIND, NGINX_DIR, SYSTEMD_DIR (the tests render into temporary directories).
-# MAX_UPLOAD_MB, METRICS_ALLOW and GUNICORN_BIND are taken from the environment file once it exists,
-# so nginx always matches the app.
+# METRICS_ALLOW, GUNICORN_BIND, TRACKER_BIND, TRACKER_WORKERS, NGINX_DIR, SYSTEMD_DIR (the tests render
+# into temporary directories). MAX_UPLOAD_MB, METRICS_ALLOW, GUNICORN_BIND, TRACKER_BIND and
+# TRACKER_WORKERS are taken from the environment file once it exists, so nginx always matches the app.
 #
 # The steps are functions; `source deploy/install.sh` defines them without running anything.
 set -euo pipefail
@@ -30,6 +30,8 @@ DB_USER="${DB_USER:-gridpatrol}"
 MAX_UPLOAD_MB="${MAX_UPLOAD_MB:-12}"
 METRICS_ALLOW="${METRICS_ALLOW:-127.0.0.0/8,::1/128}"
 GUNICORN_BIND="${GUNICORN_BIND:-127.0.0.1:8000}"
+TRACKER_BIND="${TRACKER_BIND:-127.0.0.1:8001}"
+TRACKER_WORKERS="${TRACKER_WORKERS:-2}"
 ENV_FILE="$CONF_DIR/gridpatrol.env"
 TLS_CERT="${TLS_CERT:-$CONF_DIR/tls/gridpatrol.crt}"
 TLS_KEY="${TLS_KEY:-$CONF_DIR/tls/gridpatrol.key}"
@@ -165,6 +167,7 @@ render_nginx() {
   MAX_UPLOAD_MB=$(env_value MAX_UPLOAD_MB "$MAX_UPLOAD_MB")
   METRICS_ALLOW=$(env_value METRICS_ALLOW "$METRICS_ALLOW")
   GUNICORN_BIND=$(env_value GUNICORN_BIND "$GUNICORN_BIND")
+  TRACKER_BIND=$(env_value TRACKER_BIND "$TRACKER_BIND")
   local UPSTREAM="$GUNICORN_BIND" LOG_DIR="${NGINX_LOG_DIR:-/var/log/nginx}" SNIPPET_DIR="$NGINX_DIR/snippets"
   local METRICS_ACCESS="" BROTLI="# brotli: install libnginx-mod-http-brotli-filter to enable" cidr
   for cidr in ${METRICS_ALLOW//,/ }; do
@@ -180,8 +183,10 @@ render_nginx() {
 }
 
 render_units() {
-  local unit
-  for unit in gridpatrol.service gridpatrol-backup.service gridpatrol-backup.timer; do
+  TRACKER_BIND=$(env_value TRACKER_BIND "$TRACKER_BIND")
+  TRACKER_WORKERS=$(env_value TRACKER_WORKERS "$TRACKER_WORKERS")
+  local unit TRACKER_HOST="${TRACKER_BIND%:*}" TRACKER_PORT="${TRACKER_BIND##*:}"
+  for unit in gridpatrol.service gridpatrol-trackers.service gridpatrol-backup.service gridpatrol-backup.timer; do
     render "$SRC_DIR/deploy/systemd/$unit" "$SYSTEMD_DIR/$unit"
   done
 }
@@ -217,8 +222,9 @@ enable_site() {
 
 start_or_reload() {
   systemctl daemon-reload
-  systemctl enable -q gridpatrol.service gridpatrol-backup.timer
+  systemctl enable -q gridpatrol.service gridpatrol-trackers.service gridpatrol-backup.timer
   systemctl start gridpatrol-backup.timer
+  systemctl reload-or-restart gridpatrol-trackers.service
   if systemctl is-active -q gridpatrol.service; then
     say "reloading gunicorn gracefully (new code, no dropped requests)"
     systemctl reload gridpatrol.service

@@ -138,3 +138,72 @@ def test_database_step_creates_a_least_privilege_owner_and_is_idempotent(tmp_pat
     finally:
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _exec_start(unit_text):
+    """The ExecStart command of a unit as argv (continuation lines joined)."""
+    joined = unit_text.replace("\\\n", " ")
+    return re.search(r"^ExecStart=(.*)$", joined, re.M).group(1).split()
+
+
+def test_tracker_gateway_unit_starts_the_gateway_and_nginx_routes_fixes_to_it(tmp_path):
+    run_install_steps(tmp_path, "render_config")
+    env_file = tmp_path / "etc/gridpatrol/gridpatrol.env"
+    env_file.write_text(env_file.read_text() + "TRACKER_BIND=127.0.0.1:8101\nTRACKER_WORKERS=1\n")
+    run_install_steps(tmp_path, "render_units", "render_nginx")
+    unit = (tmp_path / "etc/systemd/gridpatrol-trackers.service").read_text()
+    assert "@@" not in unit and "RuntimeDirectoryPreserve=yes" in unit
+    argv = _exec_start(unit)
+    assert argv[0] == f"{ROOT}/.venv/bin/uvicorn" and "patrol.patrols.tracker_gateway:create_gateway" in argv
+    assert argv[argv.index("--port") + 1] == "8101" and argv[argv.index("--workers") + 1] == "1"
+    site = (tmp_path / "etc/nginx/sites-available/gridpatrol.conf").read_text()
+    upstream = site.split("upstream gridpatrol_trackers")[1].split("}")[0]
+    assert "server 127.0.0.1:8101" in upstream and "server 127.0.0.1:8000 backup;" in upstream
+    assert "proxy_pass http://gridpatrol_trackers;" in site.split("location = /api/v1/osmand")[1].split("}")[0]
+    assert nginx_test(tmp_path).returncode == 0
+
+    # The unit's own command line serves the app (everything but the common fix goes to the Flask app).
+    port = _free_port()
+    argv[argv.index("--port") + 1] = str(port)
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
+        "SECRET_KEY": "s" * 40,
+        "PHOTO_DIR": str(tmp_path / "photos"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    (tmp_path / "metrics").mkdir()
+    popen = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    with subprocess.Popen(argv, **popen) as process:  # noqa: S603
+        try:
+            assert _wait_for_health(port, process), process.stderr.read1().decode(errors="replace")[-2000:]
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_health(port, process, seconds=30):
+    import http.client
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                conn.request("GET", "/api/v1/health")
+                if conn.getresponse().status == 200:
+                    return True
+            finally:
+                conn.close()
+        except OSError:
+            time.sleep(0.2)
+    return False
