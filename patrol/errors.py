@@ -132,9 +132,18 @@ def register_error_handlers(app):
         if isinstance(error, DataError):
             # A value the schema let through but the column cannot hold (e.g. an integer past int4).
             log.warning("database refused a value: %s", str(error.orig).splitlines()[0])
+            _roll_back()  # the request's session stays usable (and nothing of it is kept)
             return error_response(422, "数值超出允许范围 / a value is out of the allowed range")
         log.exception("database error")
         return error_response(500, "服务器内部错误 / internal server error")
+
+    def _roll_back():
+        from patrol.extensions import db
+
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            log.warning("rollback failed after a refused value")
 
     @app.teardown_appcontext
     def release_session_of_a_lost_database(exc):

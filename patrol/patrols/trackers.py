@@ -25,6 +25,7 @@ from patrol.patrols.service import new_patrol_id, start_server_patrol
 from patrol.patrols.settings import setting
 
 KNOT_MPS = 0.514444
+FLOAT4_MAX, FLOAT4_TINY = 3.4028234e38, 1.1754944e-38  # what a PostgreSQL real column holds (normal range)
 
 
 def key_digest(key):
@@ -149,6 +150,8 @@ def parse_fix(params, body):
     problem = _problem(row)
     if problem is not None:
         raise _malformed(problem)
+    if any(value is not None and not (value == 0 or FLOAT4_TINY <= abs(value) <= FLOAT4_MAX) for value in row[3:]):
+        raise _malformed("accuracy, speed and heading must fit a 4-byte float")
     return key, row
 
 

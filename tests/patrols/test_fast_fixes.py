@@ -190,3 +190,12 @@ def test_lean_requests_are_counted_and_logged(client, key, track, full_path, cap
     assert counter._value.get() == before + 1
     (line,) = [r for r in caplog.records if r.name == "patrol.request"]
     assert (line.request_id, line.endpoint, line.status, line.method) == ("tracker-44", "/api/v1/osmand", 200, "GET")
+
+
+@pytest.mark.parametrize("extra", ["&accuracy=1e39", "&speed=1e39", "&accuracy=1e-50", "&heading=1e-45"])
+def test_values_a_real_column_cannot_hold_are_malformed(client, key, track, extra):
+    t, lon, lat, *_ = track[0]
+    assert_error_shape(client.get(_query(key, t, lon, lat, extra)), 400)
+    assert _count("SELECT count(*) FROM track_point") == 0
+    assert client.get(_query(key, t, lon, lat, "&accuracy=5")).status_code == 200  # the next fix is stored
+    assert _count("SELECT count(*) FROM track_point") == 1
