@@ -60,7 +60,7 @@ WITH grids AS (
     SELECT g.id, g.code, g.name FROM area g
     WHERE g.level = 'grid' AND g.code LIKE :prefix || '%'
       AND (CAST(:uid AS int) IS NULL OR g.id IN (SELECT grid_id FROM grid_assignment WHERE user_id = :uid))
-), grid_days AS (
+), grid_days AS MATERIALIZED (
     SELECT pa.grid_id, pa.local_date AS day,
            bool_or(pa.shift = 'am') AS am_done, bool_or(pa.shift = 'pm') AS pm_done,
            coalesce(bool_or(pa.valid) FILTER (WHERE pa.shift = 'am'), false) AS am_valid,
@@ -68,8 +68,8 @@ WITH grids AS (
            sum(pa.distance_m) AS distance_m, sum(pa.duration_s) AS duration_s,
            max(pa.coverage) FILTER (WHERE pa.shift = 'am') AS am_coverage,
            max(pa.coverage) FILTER (WHERE pa.shift = 'pm') AS pm_coverage
-    FROM patrol pa JOIN grids g ON g.id = pa.grid_id AND pa.district_code = substr(g.code, 1, 6)
-    WHERE pa.local_date BETWEEN :d0 AND :d1
+    FROM patrol pa
+    WHERE pa.local_date BETWEEN :d0 AND :d1 AND pa.grid_id IN (SELECT id FROM grids)
     GROUP BY pa.grid_id, pa.local_date
 ), done AS (
     SELECT {key} AS key,
@@ -85,11 +85,9 @@ WITH grids AS (
     SELECT DISTINCT ON (pa.grid_id, pa.local_date, pa.shift)
            pa.grid_id, pa.local_date AS day, pa.shift,
            coalesce(array_to_string(pa.invalid_reasons, ','), 'not_finished') AS reasons
-    FROM patrol pa JOIN grids g ON g.id = pa.grid_id AND pa.district_code = substr(g.code, 1, 6)
-    WHERE pa.local_date BETWEEN :d0 AND :d1 AND pa.valid IS NOT TRUE AND NOT EXISTS (
-        SELECT FROM patrol v
-        WHERE v.grid_id = pa.grid_id AND v.local_date = pa.local_date AND v.shift = pa.shift AND v.valid
-    )
+    FROM patrol pa JOIN grid_days s ON s.grid_id = pa.grid_id AND s.day = pa.local_date
+    WHERE pa.local_date BETWEEN :d0 AND :d1 AND pa.valid IS NOT TRUE
+      AND NOT CASE pa.shift WHEN 'am' THEN s.am_valid ELSE s.pm_valid END
     ORDER BY pa.grid_id, pa.local_date, pa.shift, cardinality(pa.invalid_reasons), pa.duration_s DESC NULLS LAST
 ), reasons AS (
     SELECT key, jsonb_object_agg(reason, n) AS reasons FROM (
