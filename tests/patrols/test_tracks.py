@@ -216,3 +216,16 @@ def test_points_create_their_monthly_partitions(worker, grid):
     assert _count("SELECT count(*) FROM pg_class WHERE relname = :n", n=name) == 1
     assert _count(f"SELECT count(*) FROM {name}") == len(rows)
     assert _count("SELECT count(*) FROM track_point_default") == 0
+
+
+def test_a_spike_split_across_batches_is_flagged_at_finish(worker, grid):
+    rows = walk(grid, local_time(1, AM), minutes=30)
+    rows[100] = [rows[100][0], rows[100][1] + 0.001, rows[100][2], 5.0, None, None]  # ~100 m in 5 s, near the grid
+    body = start_body(grid.id, local_time(1, AM))
+    worker.post("/api/v1/patrols", json=body)
+    for batch in (rows[:100], [rows[100]], rows[101:]):  # alone in its batch: no neighbours to judge it by
+        assert worker.post(f"/api/v1/patrols/{body['id']}/points", json={"points": batch}).get_json()["flagged"] == 0
+    props = worker.post(f"/api/v1/patrols/{body['id']}/finish", json={"ended_at": end_of(rows).isoformat()})
+    assert props.get_json()["properties"]["clean_count"] == 359
+    flags = _count("SELECT sum(flag) FROM track_point WHERE patrol_id = :id AND flag <> 0", id=body["id"])
+    assert flags == 2, "the spike's flag is stored, the rest stay clean"
