@@ -61,15 +61,19 @@ class FixWriter:
         return await future
 
     async def _run(self):
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                stored = await self._write([fix for fix, _ in batch])
-                for ordinal, (_, future) in enumerate(batch, start=1):
-                    if not future.done():
-                        future.set_result(ordinal in stored)
+        batch = []
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                    stored = await self._write([fix for fix, _ in batch])
+                    _answer_all(batch, stored)
+                    batch = []
+        finally:  # stopping: every fix not answered yet goes to the app (a replayed fix is stored once)
+            _answer_all(batch + self._queue, set())
+            self._queue = []
 
     async def _write(self, fixes):
         """Ordinals of the stored fixes; an empty set when the database failed (the app then answers)."""
@@ -86,6 +90,13 @@ class FixWriter:
                 await self._conn.close()
             self._conn = None
             return set()
+
+
+def _answer_all(batch, stored):
+    """Resolve each fix's future: True when its ordinal is among the stored ones."""
+    for ordinal, (_, future) in enumerate(batch, start=1):
+        if not future.done():
+            future.set_result(ordinal in stored)
 
 
 class Gateway:

@@ -129,3 +129,22 @@ def test_what_is_not_the_common_case_is_answered_by_the_app(gateway, keys, full_
     assert len(_stored()) == 3
     health = requests.get(f"{gateway}/api/v1/health", timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def test_a_lost_database_connection_loses_no_fix(gateway, keys, full_path):
+    key, rows = keys[0]
+    for t, lon, lat, *_ in rows[:2]:  # the first opens the patrol (app), the second is written by the gateway
+        assert _get(gateway, key, t, lon, lat).status_code == 200
+    assert len(full_path) == 1
+    killed = db.session.execute(
+        text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE query LIKE '%WITH fix AS%' AND pid <> pg_backend_pid()"
+        )
+    ).scalar()
+    db.session.commit()
+    assert killed == 1
+    for t, lon, lat, *_ in rows[2:4]:
+        assert _get(gateway, key, t, lon, lat).status_code == 200
+    assert len(full_path) == 2, "the fix on the lost connection went to the app, the next one to a new connection"
+    assert len(_stored()) == 4
