@@ -143,7 +143,7 @@ def test_a_lost_database_connection_loses_no_fix(gateway, keys, full_path):
         )
     ).scalar()
     db.session.commit()
-    assert killed == 1
+    assert killed >= 1  # the gateway writer's (and any lean-path connection of this process, which reconnects)
     for t, lon, lat, *_ in rows[2:4]:
         assert _get(gateway, key, t, lon, lat).status_code == 200
     assert len(full_path) == 2, "the fix on the lost connection went to the app, the next one to a new connection"
