@@ -47,6 +47,8 @@ class Patrol(db.Model):
         Index("ix_patrol_district_day", "district_code", "local_date"),
         Index("ix_patrol_updated_at", "updated_at"),
         Index("ix_patrol_open_tracker", "worker_id", "started_at", postgresql_where="ended_at IS NULL"),
+        # The few patrols that do not count, for the miss reasons of the compliance statistics.
+        Index("ix_patrol_misses", "local_date", "grid_id", postgresql_where="valid IS NOT TRUE"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
