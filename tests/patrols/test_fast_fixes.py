@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from patrol.extensions import db
-from patrol.patrols import partitions, trackers
+from patrol.patrols import partitions
 from tests.conftest import assert_error_shape
 from tests.patrols.helpers import AM, local_time, walk
 
@@ -27,20 +27,6 @@ def _count(sql, **params):
 @pytest.fixture
 def key(demo, login):
     return login("demo-worker").post("/api/v1/patrols/tracker").get_json()["device_id"]
-
-
-@pytest.fixture
-def full_path(monkeypatch):
-    """Fixes that reached trackers.receive_fix (the full path), in order."""
-    seen = []
-    real = trackers.receive_fix
-
-    def spy(params, body):
-        seen.append(params.get("timestamp"))
-        return real(params, body)
-
-    monkeypatch.setattr(trackers, "receive_fix", spy)
-    return seen
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
-import pytest
 from sqlalchemy import text
 
 from patrol.extensions import db
@@ -13,16 +12,6 @@ from patrol.geo import from_db
 from patrol.patrols import ingest
 from tests.conftest import ApiClient, assert_error_shape
 from tests.patrols.helpers import AM, local_time, start_body, walk
-
-
-@pytest.fixture
-def worker(demo, login):
-    return login("demo-worker")
-
-
-@pytest.fixture
-def grid(demo):
-    return demo["workers"][0][1]
 
 
 def _start(worker, grid, started_at=None):

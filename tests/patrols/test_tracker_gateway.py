@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from patrol import create_app
 from patrol.extensions import db
-from patrol.patrols import trackers
 from patrol.patrols.tracker_gateway import Gateway
 from tests.patrols.helpers import AM, local_time, walk
 
@@ -49,20 +48,6 @@ def keys(demo, login):
         key = login(username).post("/api/v1/patrols/tracker").get_json()["device_id"]
         out.append((key, walk(grid, local_time(1, AM), minutes=4)))
     return out
-
-
-@pytest.fixture
-def full_path(monkeypatch):
-    """Timestamps of the fixes that reached trackers.receive_fix (the app's full path)."""
-    seen = []
-    real = trackers.receive_fix
-
-    def spy(params, body):
-        seen.append(params.get("timestamp"))
-        return real(params, body)
-
-    monkeypatch.setattr(trackers, "receive_fix", spy)
-    return seen
 
 
 def _get(base, key, t, lon, lat, extra="&accuracy=6&speed=2"):

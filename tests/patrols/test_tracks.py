@@ -13,16 +13,6 @@ from tests.conftest import assert_error_shape
 from tests.patrols.helpers import AM, end_of, local_time, new_id, start_body, walk
 
 
-@pytest.fixture
-def worker(demo, login):
-    return login("demo-worker")
-
-
-@pytest.fixture
-def grid(demo):
-    return demo["workers"][0][1]
-
-
 def _count(sql, **params):
     value = db.session.execute(text(sql), params).scalar()
     db.session.commit()
