@@ -117,6 +117,14 @@ def store_arguments(config, fixes):
     }
 
 
+def connection_settings(config):
+    """(conninfo, connect arguments, prepare statements?) for psycopg connections beside the app's engine."""
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    connect_args = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
+    prepare = not config.get("DB_PGBOUNCER")  # PgBouncer's transaction pooling cannot keep them
+    return url.render_as_string(hide_password=False), connect_args, prepare
+
+
 def install(app):
     """Put the lean path in front of the app's WSGI callable; its connections close with the app's engine."""
     from patrol.extensions import db
@@ -134,10 +142,7 @@ class LeanOsmAnd:
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
-        self._connect_args = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
-        self._prepare = not app.config.get("DB_PGBOUNCER")  # PgBouncer's transaction pooling cannot keep them
+        self._conninfo, self._connect_args, self._prepare = connection_settings(app.config)
         self._local = threading.local()
         self._connections = set()
         self._lock = threading.Lock()

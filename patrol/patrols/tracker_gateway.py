@@ -19,9 +19,16 @@ import time
 
 import psycopg
 from a2wsgi import WSGIMiddleware
-from sqlalchemy.engine import make_url
 
-from patrol.patrols.fast_fixes import MAX_FORM_BYTES, PATH, STORE, first_wins, fix_args, store_arguments
+from patrol.patrols.fast_fixes import (
+    MAX_FORM_BYTES,
+    PATH,
+    STORE,
+    connection_settings,
+    first_wins,
+    fix_args,
+    store_arguments,
+)
 from patrol.system import logs, monitoring
 from patrol.system.hooks import security_header_items
 
@@ -34,10 +41,7 @@ class FixWriter:
 
     def __init__(self, config):
         self.config = config
-        url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
-        self._connect_args = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
-        self._prepare = not config.get("DB_PGBOUNCER")
+        self._conninfo, self._connect_args, self._prepare = connection_settings(config)
         self._queue = []
         self._wake = asyncio.Event()
         self._conn = None
