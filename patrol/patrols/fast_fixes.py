@@ -229,19 +229,26 @@ def _params(environ):
     return {**first_wins(query), **first_wins(body.decode("ascii"))}
 
 
-def _answer(environ, start_response, started):
-    """200 with an empty body, the app's headers, access line and metrics."""
-    request_id = logs.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
-    method = environ["REQUEST_METHOD"]
-    headers = [
+def answer_headers(secure, request_id):
+    """Headers of a stored fix's empty 200: the app's security headers and the request id."""
+    return [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", "0"),
-        *security_header_items(environ.get("wsgi.url_scheme") == "https"),
+        *security_header_items(secure),
         ("Cache-Control", "no-store"),
         (logs.REQUEST_ID_HEADER, request_id),
     ]
-    start_response("200 OK", headers)
-    remote = environ.get("REMOTE_ADDR")
+
+
+def record_answer(request_id, method, started, remote):
+    """The access line and request metrics of a stored fix's 200, as the app writes them for its own."""
     logs.write_access_line_outside_flask(request_id, method, PATH, PATH, 200, started, remote)
     monitoring.count_request(method, PATH, 200, started)
+
+
+def _answer(environ, start_response, started):
+    """200 with an empty body, the app's headers, access line and metrics."""
+    request_id = logs.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+    start_response("200 OK", answer_headers(environ.get("wsgi.url_scheme") == "https", request_id))
+    record_answer(request_id, environ["REQUEST_METHOD"], started, environ.get("REMOTE_ADDR"))
     return [b""]

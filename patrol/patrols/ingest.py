@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from patrol.extensions import db
 from patrol.patrols.models import FLAG_FAR_OUTSIDE, FLAG_LOW_ACCURACY, FLAG_SPEED_JUMP
-from patrol.patrols.points import PointColumns, far_degrees, insert_points, metres_per_degree
+from patrol.patrols.points import FLOAT4_MAX, FLOAT4_MIN, PointColumns, far_degrees, insert_points, metres_per_degree
 from patrol.patrols.settings import setting
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 _PATROL_LOCK = 7_246_004  # advisory lock class (two-key form): one batch at a time per patrol
 _PG_EPOCH_S = 946_684_800.0  # 2000-01-01 in Unix seconds
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
-_FLOAT4_MAX = float(np.finfo(np.float32).max)
-_FLOAT4_TINY = float(np.finfo(np.float32).smallest_subnormal)
 _COPY = (
     "COPY track_point (patrol_id, fix_time, district_code, geom, accuracy, speed, heading, flag) "
     "FROM STDIN WITH (FORMAT binary)"
@@ -95,11 +93,12 @@ def _first_of_each(us):
 
 
 def _as_float4(values):
-    """float32 values and their null mask; None when a value would overflow or underflow float4."""
+    """float32 values and their null mask; None when a value is outside float4's normal range (the fallback
+    stores those, or refuses them, exactly as before)."""
     null = np.isnan(values)
     finite = values[~null]
     size = np.abs(finite)
-    if (size > _FLOAT4_MAX).any() or ((size > 0) & (size < _FLOAT4_TINY)).any():
+    if (size > FLOAT4_MAX).any() or ((size > 0) & (size < FLOAT4_MIN)).any():
         return None
     return values.astype(np.float32), null
 

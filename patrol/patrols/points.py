@@ -14,6 +14,8 @@ from patrol.geo import CHINA_BBOX
 from patrol.patrols.settings import setting
 
 _NUMBER = (int, float)
+# The normal range of a PostgreSQL real (float4) column; values beyond it are refused or take the slow path.
+FLOAT4_MAX, FLOAT4_MIN = 3.4028234e38, 1.1754944e-38
 
 
 @dataclass

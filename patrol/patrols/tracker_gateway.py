@@ -24,13 +24,14 @@ from patrol.patrols.fast_fixes import (
     MAX_FORM_BYTES,
     PATH,
     STORE,
+    answer_headers,
     connection_settings,
     first_wins,
     fix_args,
+    record_answer,
     store_arguments,
 )
-from patrol.system import logs, monitoring
-from patrol.system.hooks import security_header_items
+from patrol.system import logs
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500  # fixes per statement; more wait for the next one
@@ -188,20 +189,12 @@ def _replaying(body, receive):
 async def _answer(scope, send, started):
     """200 with an empty body and the app's headers, access line and metrics (as fast_fixes._answer)."""
     request_id = logs.request_id_from(_header(scope, b"x-request-id"))
-    headers = [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", "0"),
-        *security_header_items(scope.get("scheme") == "https"),
-        ("Cache-Control", "no-store"),
-        (logs.REQUEST_ID_HEADER, request_id),
-    ]
+    headers = answer_headers(scope.get("scheme") == "https", request_id)
     encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
     await send({"type": "http.response.start", "status": 200, "headers": encoded})
     await send({"type": "http.response.body", "body": b""})
     client = scope.get("client")
-    method = scope["method"]
-    logs.write_access_line_outside_flask(request_id, method, PATH, PATH, 200, started, client and client[0])
-    monitoring.count_request(method, PATH, 200, started)
+    record_answer(request_id, scope["method"], started, client and client[0])
 
 
 def create_gateway():

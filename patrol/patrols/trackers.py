@@ -19,13 +19,12 @@ from patrol.localtime import local_date, utcnow
 from patrol.patrols import queries
 from patrol.patrols.models import TrackerDevice
 from patrol.patrols.partitions import ensure_partitions
-from patrol.patrols.points import PointColumns, _problem, insert_points
+from patrol.patrols.points import FLOAT4_MAX, FLOAT4_MIN, PointColumns, _problem, insert_points
 from patrol.patrols.rules import effective_rules, shift_for
 from patrol.patrols.service import new_patrol_id, start_server_patrol
 from patrol.patrols.settings import setting
 
 KNOT_MPS = 0.514444
-FLOAT4_MAX, FLOAT4_TINY = 3.4028234e38, 1.1754944e-38  # what a PostgreSQL real column holds (normal range)
 
 
 def key_digest(key):
@@ -150,7 +149,7 @@ def parse_fix(params, body):
     problem = _problem(row)
     if problem is not None:
         raise _malformed(problem)
-    if any(value is not None and not (value == 0 or FLOAT4_TINY <= abs(value) <= FLOAT4_MAX) for value in row[3:]):
+    if any(value is not None and not (value == 0 or FLOAT4_MIN <= abs(value) <= FLOAT4_MAX) for value in row[3:]):
         raise _malformed("accuracy, speed and heading must fit a 4-byte float")
     return key, row
 
