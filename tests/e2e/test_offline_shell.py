@@ -3,6 +3,8 @@
 import json
 import struct
 
+from playwright.sync_api import expect
+
 from tests.e2e.helpers import go_offline, go_online, sign_in, wait_controlled, wait_synced
 
 
@@ -65,10 +67,11 @@ def test_the_shell_is_phone_sized_bilingual_and_self_contained(demo, page, serve
         heights = [box["height"] for box in (t.bounding_box() for t in targets.all()) if box]
         assert heights and min(heights) >= 44, (route, heights)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, route
-    assert page.locator("#nav-home").text_content() == "首页"  # zh-CN by default
+    expect(page.locator("#nav-home")).to_have_text("首页")  # zh-CN by default
     page.goto("/app/#/settings")
     page.click("#lang-en")
-    assert page.locator("#nav-home").text_content() == "Home"
+    # The choice is stored on the phone before the screen re-renders: wait for it, do not race it.
+    expect(page.locator("#nav-home")).to_have_text("Home")
     page.reload()
-    assert page.locator("#nav-home").text_content() == "Home"
+    expect(page.locator("#nav-home")).to_have_text("Home")
     assert outside == [] and csp == []
