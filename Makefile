@@ -55,11 +55,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The database names are read after .env is loaded (a checkout may name its own).
 db:
-	@$(WITH_ENV) deploy/provision-postgis.sh $${DB_NAME:-gridpatrol}
+	@$(WITH_ENV) bash -c 'deploy/provision-postgis.sh "$${DB_NAME:-gridpatrol}"'
 
 test-db:
-	@$(WITH_ENV) deploy/provision-postgis.sh --recreate $${TEST_DB_NAME:-gridpatrol_test}
+	@$(WITH_ENV) bash -c 'deploy/provision-postgis.sh --recreate "$${TEST_DB_NAME:-gridpatrol_test}"'
 
 migrate:
 	$(WITH_ENV) $(VENV)/bin/flask db upgrade heads

@@ -1,5 +1,7 @@
 """Steps the worker takes in the app, and counting their taps."""
 
+from playwright.sync_api import expect
+
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -39,6 +41,11 @@ def wait_controlled(page):
 
 def pending(page):
     return int(page.locator("#pending-count").get_attribute("data-count"))
+
+
+def expect_pending(page, n, timeout=10000):
+    """The outbox count shown on the phone becomes n (it is rendered after the record is stored)."""
+    expect(page.locator("#pending-count")).to_have_attribute("data-count", str(n), timeout=timeout)
 
 
 def go_offline(server, context):

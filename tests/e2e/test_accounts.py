@@ -1,9 +1,10 @@
 """Sign-in on the phone: an expired token keeps the outbox; one user's records never go under another's token."""
 
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from patrol.extensions import db
-from tests.e2e.helpers import go_offline, go_online, pending, sign_in, wait_synced
+from tests.e2e.helpers import expect_pending, go_offline, go_online, sign_in, wait_synced
 from tests.e2e.test_sync_failures import report
 
 
@@ -23,7 +24,7 @@ def test_an_expired_sign_in_asks_again_and_keeps_the_outbox(categories, page):
     db.session.commit()
     report(page, "0101", "无主车辆")
     page.wait_for_selector("#sign-in")
-    assert page.locator(".login .notice").count() == 1
+    expect(page.locator(".login .notice")).to_have_count(1)
     assert reporters() == []
     page.fill("#password", "demo-password-for-tests")
     page.click("#sign-in")
@@ -37,7 +38,7 @@ def test_records_are_sent_only_under_their_own_users_token(categories, page, con
     go_offline(server, context)
     try:
         report(page, "0101", "楼道有人逗留")
-        assert pending(page) == 1
+        expect_pending(page, 1)
         page.click("#nav-settings")
         page.click("#sign-out")
         page.wait_for_selector("#sign-in")
@@ -46,7 +47,8 @@ def test_records_are_sent_only_under_their_own_users_token(categories, page, con
     sign_in(page, "demo-worker2")
     wait_synced(page)
     assert reporters() == []
-    assert pending(page) == 0 and page.locator(".notice").count() == 1  # "records of another user wait here"
+    expect_pending(page, 0)
+    expect(page.locator(".notice")).to_have_count(1)  # "records of another user wait here"
 
     page.click("#nav-settings")
     page.click("#sign-out")

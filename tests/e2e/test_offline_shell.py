@@ -42,7 +42,7 @@ def test_the_app_starts_and_reloads_with_the_network_cut(demo, page, context, se
     try:
         page.reload()
         page.wait_for_selector("[data-grid='330106010001001']")
-        assert page.locator(".dot.off").count() == 1 or page.locator("#pending-count").count() == 1
+        page.wait_for_selector(".dot.off, #pending-count")
         cold = context.new_page()
         cold.goto("/app/#/map")
         cold.wait_for_selector(".leaflet-container path.leaflet-interactive")

@@ -6,6 +6,7 @@ from patrol.extensions import db
 from tests.e2e.conftest import WALK
 from tests.e2e.helpers import (
     Taps,
+    expect_pending,
     go_offline,
     go_online,
     jpeg,
@@ -66,7 +67,7 @@ def test_offline_day_syncs_exactly_once(field_day, page, context, server):
         assert queued >= 5  # start, points, finish, incident, visit
         page.reload()
         page.wait_for_selector("#go-report")
-        assert pending(page) == queued
+        expect_pending(page, queued)
         assert count("SELECT count(*) FROM patrol") == 0
     finally:
         go_online(server, context)

@@ -4,6 +4,7 @@ import os
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from patrol.incidents import catalog
 from patrol.localtime import today
@@ -64,7 +65,7 @@ def test_review_map_grid_day_and_incident_action(review_page, demo, login, tmp_p
     title = page.locator("[data-testid=grid-day-title]")
     title.wait_for()
     assert helpers.FIRST_GRID in title.inner_text()
-    assert page.locator("[data-testid=patrols] tr.ok").count() == 2
+    expect(page.locator("[data-testid=patrols] tr.ok")).to_have_count(2)
     page.screenshot(path=str(tmp_path / "review-grid-day.png"))
 
     page.click(".tabs button[data-tab=queue]")

@@ -1,10 +1,11 @@
 """A response lost after the server applied the push, and a record the server refuses."""
 
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from patrol.extensions import db
 from tests.e2e.conftest import WALK
-from tests.e2e.helpers import pending, sign_in, wait_synced, walk
+from tests.e2e.helpers import expect_pending, sign_in, wait_synced, walk
 
 
 def count(sql):
@@ -40,14 +41,14 @@ def test_a_lost_response_then_a_retry_leaves_one_copy(categories, page):
         page.wait_for_timeout(100)
     page.wait_for_function("() => !document.querySelector('#sync-now').disabled")
     assert lost and count("SELECT count(*) FROM incident") == 1
-    assert pending(page) == 1  # the phone still holds it
+    expect_pending(page, 1)  # the phone still holds it
 
     page.unroute("**/api/v1/sync/push")
     page.click("#sync-now")
     wait_synced(page)
     assert count("SELECT count(*) FROM incident") == 1
     assert count("SELECT count(*) FROM sync_operation") == 1
-    assert page.locator("#my-incidents li").count() == 1
+    expect(page.locator("#my-incidents li")).to_have_count(1)
 
 
 def test_a_refused_record_waits_in_needs_attention_and_can_be_fixed(categories, page):
@@ -61,7 +62,7 @@ def test_a_refused_record_waits_in_needs_attention_and_can_be_fixed(categories, 
     assert count("SELECT count(*) FROM incident") == 0
     page.click("#attention-count")
     card = page.locator(".card.rejected[data-op='incident.report']")
-    assert "0102" in card.locator(".error").first.text_content()
+    expect(card.locator(".error").first).to_contain_text("0102")
     card.locator(".fix-category").select_option("0103")
     card.locator(".fix-description").fill("路灯损坏，已改类别")
     card.locator(".resend").click()

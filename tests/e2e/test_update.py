@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.e2e.helpers import sign_in, wait_controlled, wait_synced
 
 
@@ -30,6 +32,6 @@ def test_a_new_version_is_offered_and_replaces_the_old_shell(demo, page, app):
             "caches.keys().then(keys => keys.filter(k => k.startsWith('gridpatrol-shell-')).length === 1)"
         )
         assert shell_caches(page) == [old_cache + "next"]
-        assert page.locator("#reload-update").count() == 0
+        expect(page.locator("#reload-update")).to_have_count(0)
     finally:
         sw.write_text(original)
