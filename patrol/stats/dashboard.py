@@ -61,6 +61,7 @@ def context(user, day):
         "workers": list(workers.values()),
         "categories": categories,
         "statuses": [{"code": k, "name": v} for k, v in STATUS_ZH.items()],
+        "timezone": current_app.config["TIMEZONE"],
     }
 
 

@@ -2,6 +2,8 @@
 
 import os
 import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -79,3 +81,26 @@ def test_review_map_grid_day_and_incident_action(review_page, demo, login, tmp_p
     page.wait_for_selector("#chart-compliance canvas")
     page.screenshot(path=str(tmp_path / "review-charts.png"))
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_times_are_shown_in_the_configured_zone_whatever_the_browsers(browser, server, app, demo, login):
+    """A reviewer's browser set to UTC still reads the street's local time (Asia/Shanghai by default)."""
+    catalog.seed_categories()
+    worker = login("demo-worker")
+    moment = (datetime.now(UTC) - timedelta(minutes=5)).replace(second=0, microsecond=0)
+    incident = helpers.report(worker, helpers.FIRST_GRID, "0403", reported_at=moment)
+    local = moment.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    assert local != moment.strftime("%Y-%m-%d %H:%M")  # the zones differ, so the check means something
+
+    context = browser.new_context(base_url=server.url, viewport=DESKTOP, locale="zh-CN", timezone_id="UTC")
+    context.set_default_timeout(20000)
+    try:
+        page = context.new_page()
+        page.goto("/review/")
+        page.fill("input[name=username]", "demo-street")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.click(".tabs button[data-tab=queue]")
+        expect(page.locator(f"li[data-id='{incident}']")).to_contain_text(local)
+    finally:
+        context.close()

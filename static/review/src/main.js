@@ -6,12 +6,9 @@ import { renderCharts, resizeCharts } from "./charts.js";
 import { t, toggleLocale, translatePage } from "./i18n.js";
 import { ReviewMap, complianceFill } from "./map.js";
 import { el, showGridDay, showQueue } from "./panels.js";
+import { localDay, setTimeZone } from "./time.js";
 
 const $ = (selector) => document.querySelector(selector);
-const localDay = (offset = 0) => {
-  const d = new Date(Date.now() + offset * 86400000);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-};
 
 const state = {
   context: null,
@@ -124,6 +121,11 @@ async function loadPeople() {
 
 async function start() {
   state.context = await get(`/api/v1/review/context${query({ date: state.filters.date })}`);
+  if (state.context.timezone) {
+    const before = localDay();
+    setTimeZone(state.context.timezone);
+    if (localDay() !== before) Object.assign(state.filters, { date: localDay(), from: localDay(-29), to: localDay() });
+  }
   const user = state.context.user;
   $("#who").textContent = `${user.full_name}（${state.context.area ? state.context.area.name : user.role}）`;
   $("#login").hidden = true;

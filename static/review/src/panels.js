@@ -1,6 +1,7 @@
 // Side panels: a grid's day (patrols with figures and reasons, incidents, visits) and the incident queue.
 import { ApiError, get, post, query } from "./api.js";
 import { t } from "./i18n.js";
+import { localDateTime, localTime } from "./time.js";
 
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -13,7 +14,6 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 
-const time = (iso) => (iso ? iso.slice(11, 16) : "");
 const minutes = (s) => (s == null ? "—" : `${Math.round(s / 60)} min`);
 const pct = (v) => (v == null ? "—" : `${Math.round(v * 100)}%`);
 
@@ -30,7 +30,7 @@ export async function showGridDay(container, gridId, day, { onReplay }) {
             "tr",
             { class: p.valid ? "ok" : "bad" },
             el("td", {}, t(`patrol.shift.${p.shift}`)),
-            el("td", {}, `${time(p.started_at)}–${time(p.ended_at)}`),
+            el("td", {}, `${localTime(p.started_at)}–${localTime(p.ended_at)}`),
             el("td", {}, p.distance_m == null ? "—" : `${Math.round(p.distance_m)} m`),
             el("td", {}, minutes(p.duration_s)),
             el("td", {}, pct(p.inside_share)),
@@ -42,10 +42,10 @@ export async function showGridDay(container, gridId, day, { onReplay }) {
       )
     : el("p", { class: "muted" }, t("grid.none"));
   const incidents = data.incidents.length
-    ? el("ul", { class: "plain" }, data.incidents.map((i) => el("li", { class: i.overdue ? "overdue" : "" }, `${time(i.reported_at)} ${i.category}/${i.subcategory} · ${i.status_zh}${i.overdue ? ` · ${t("queue.overdue")}` : ""}`)))
+    ? el("ul", { class: "plain" }, data.incidents.map((i) => el("li", { class: i.overdue ? "overdue" : "" }, `${localTime(i.reported_at)} ${i.category}/${i.subcategory} · ${i.status_zh}${i.overdue ? ` · ${t("queue.overdue")}` : ""}`)))
     : el("p", { class: "muted" }, t("grid.none"));
   const visits = data.visits.length
-    ? el("ul", { class: "plain" }, data.visits.map((v) => el("li", {}, `${time(v.visited_at)} ${v.person} · ${v.method} · ${v.condition}`)))
+    ? el("ul", { class: "plain" }, data.visits.map((v) => el("li", {}, `${localTime(v.visited_at)} ${v.person} · ${v.method} · ${v.condition}`)))
     : el("p", { class: "muted" }, t("grid.none"));
   container.replaceChildren(
     el("h2", { "data-testid": "grid-day-title" }, `${data.grid.name}（${data.grid.code}）${data.date}`),
@@ -84,7 +84,7 @@ export async function showQueue(container, filters, { onChanged, flash }) {
           "li",
           { class: incident.overdue ? "overdue" : "", "data-id": incident.id, "data-status": incident.status },
           el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, incident.status), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null),
-          el("div", { class: "muted" }, `${incident.reported_at.slice(0, 16).replace("T", " ")} ${incident.description || ""}`),
+          el("div", { class: "muted" }, `${localDateTime(incident.reported_at)} ${incident.description || ""}`),
           el(
             "div",
             { class: "actions" },
