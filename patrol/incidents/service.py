@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from shapely.geometry import Point
 from sqlalchemy import String, and_, cast, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import selectinload
 
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
@@ -257,14 +258,28 @@ def list_incidents(user, limit=50, cursor=None, **filters):
         query = query.where(
             or_(Incident.reported_at < moment, and_(Incident.reported_at == moment, Incident.id < ident))
         )
+    query = query.options(
+        selectinload(Incident.category).selectinload(Category.parent), selectinload(Incident.department)
+    )
     rows = db.session.execute(query.order_by(Incident.reported_at.desc(), Incident.id.desc()).limit(limit + 1))
     incidents = rows.scalars().all()
     more = len(incidents) > limit
     incidents = incidents[:limit]
+    _load_grids_and_reporters(incidents)
     return {
         "items": [incident_dict(i, user) for i in incidents],
         "next_cursor": _encode_cursor(incidents[-1]) if more else None,
     }
+
+
+def _load_grids_and_reporters(incidents):
+    """Load the grids and reporters of a page of incidents in two queries (incident_dict then finds them loaded)."""
+    grid_ids = {i.grid_id for i in incidents}
+    reporter_ids = {i.reporter_id for i in incidents if i.reporter_id}
+    if grid_ids:
+        db.session.execute(select(Area).where(Area.id.in_(grid_ids))).scalars().all()
+    if reporter_ids:
+        db.session.execute(select(User).where(User.id.in_(reporter_ids))).scalars().all()
 
 
 def etag(incident):
