@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from patrol.patrols import service
 from patrol.patrols.models import Patrol, PatrolRule
 from patrol.patrols.rules import effective_rules
 from patrol.patrols.schemas import PatrolFeature, PatrolFinish, PatrolStart, PointsBatch
+from patrol.patrols.settings import setting
 
 PULL_DAYS = 2
 
@@ -62,13 +64,31 @@ def _rule_rows(user, since):
         ).first()
         if changed is None:
             return []
+    quality = _quality_settings()
     rows = []
     for grid in grids:
         rules = effective_rules(grid.code)
         rows.append(
-            {"grid_id": grid.id, **{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in rules.items()}}
+            {
+                "id": grid.id,
+                "grid_id": grid.id,
+                **{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in rules.items()},
+                **quality,
+            }
         )
     return rows
+
+
+def _quality_settings():
+    """What the phone needs to compute a patrol's figures and verdict as the server does."""
+    return {
+        "max_accuracy_m": setting("PATROL_MAX_ACCURACY_M"),
+        "max_speed_mps": setting("PATROL_MAX_SPEED_MPS"),
+        "far_outside_m": setting("PATROL_FAR_OUTSIDE_M"),
+        "gap_s": setting("PATROL_GAP_S"),
+        "cell_m": setting("PATROL_COVERAGE_CELL_M"),
+        "timezone": current_app.config["TIMEZONE"],
+    }
 
 
 def pull(user, since):

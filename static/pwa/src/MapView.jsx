@@ -66,7 +66,7 @@ export function MapView({ grids = [], basemap, segments = [], position, markers 
     const group = layers.current.markers;
     group.clearLayers();
     for (const marker of markers) {
-      L.circleMarker(proj.show(marker.point), { radius: 7, color: marker.color || "#1c7ed6", fillOpacity: 0.8 })
+      L.circleMarker(proj.show(marker.point), { radius: marker.radius || 7, color: marker.color || "#1c7ed6", fillOpacity: 0.8 })
         .bindTooltip(marker.label || "")
         .addTo(group);
     }

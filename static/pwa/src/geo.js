@@ -1,4 +1,4 @@
-// Distances, point-in-polygon, a coverage estimate and WGS-84 <-> GCJ-02 for display.
+// Distances, point-in-polygon, track segments and WGS-84 <-> GCJ-02 for display.
 const R = 6371008.8;
 const rad = (deg) => (deg * Math.PI) / 180;
 
@@ -41,39 +41,6 @@ export function bbox(geometry) {
   return [minX, minY, maxX, maxY];
 }
 
-// Cells of about `size` metres covering the grid; a cell counts as covered when a fix passed within `reach`.
-export class Coverage {
-  constructor(geometry, size = 25, reach = 30) {
-    this.cells = [];
-    if (!geometry) return;
-    const [minX, minY, maxX, maxY] = bbox(geometry);
-    this.dy = size / 111320;
-    this.dx = size / (111320 * Math.cos(rad((minY + maxY) / 2)));
-    this.reach = reach;
-    for (let y = minY + this.dy / 2; y < maxY; y += this.dy) {
-      for (let x = minX + this.dx / 2; x < maxX; x += this.dx) {
-        if (inside([x, y], geometry)) this.cells.push({ x, y, hit: false });
-      }
-    }
-    this.hits = 0;
-  }
-
-  add(point) {
-    for (const cell of this.cells) {
-      if (!cell.hit && Math.abs(cell.x - point[0]) < this.dx * 2 && Math.abs(cell.y - point[1]) < this.dy * 2) {
-        if (distance(point, [cell.x, cell.y]) <= this.reach) {
-          cell.hit = true;
-          this.hits += 1;
-        }
-      }
-    }
-  }
-
-  get share() {
-    return this.cells.length ? this.hits / this.cells.length : 0;
-  }
-}
-
 // Segments of a track, split where fixes are more than `gapMs` apart: gaps are shown as gaps.
 export function segments(fixes, gapMs = 60000) {
   const result = [];
@@ -91,14 +58,6 @@ export function segments(fixes, gapMs = 60000) {
   }
   if (current.length) result.push(current);
   return { segments: result, gaps, gapTime };
-}
-
-export function trackLength(fixes, gapMs = 60000) {
-  let total = 0;
-  for (let i = 1; i < fixes.length; i++) {
-    if (fixes[i].t - fixes[i - 1].t <= gapMs) total += distance([fixes[i - 1].lon, fixes[i - 1].lat], [fixes[i].lon, fixes[i].lat]);
-  }
-  return total;
 }
 
 // GCJ-02 ("Mars coordinates") used by AMap/Tencent tiles: the published transform and its iterative inverse.

@@ -1,7 +1,7 @@
 // Reading the pulled records for the screens, tolerant of what each feature sends.
 import { getMeta, setMeta } from "./db.js";
 import { get } from "./store.js";
-import { shiftOf } from "./tracking.js";
+import { DEFAULT_RULES, shiftFor } from "./figures.js";
 
 const OPEN = new Set(["reported", "accepted", "dispatched", "in_progress", "resolved"]);
 
@@ -64,20 +64,47 @@ export function openIncidents(userId) {
   return records("incidents").filter((i) => OPEN.has(i.status) && (!i.reporter || i.reporter.id === userId));
 }
 
-// am/pm status of today's patrols in a grid: server records, ones finished on this phone, the running one.
-export function shiftStatus(gridId, donePatrols) {
-  const today = localDay(new Date().toISOString());
-  const status = { am: "notYet", pm: "notYet" };
-  const mark = (patrol, value) => {
-    if (!patrol.started_at || localDay(patrol.started_at) !== today || patrol.grid_id !== gridId) return;
-    const shift = patrol.shift || shiftOf(new Date(patrol.started_at));
-    if (status[shift] !== "done") status[shift] = value;
+/** The patrol rules of a grid as the server sent them (shift windows, minimums, GPS quality, time zone). */
+export function rulesFor(gridId) {
+  const row = records("patrol_rules").find((r) => r.grid_id === gridId);
+  return { ...DEFAULT_RULES, ...(row || {}) };
+}
+
+/** The calendar day ("YYYY-MM-DD") of an instant in a time zone. */
+export function dayIn(iso, timezone) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+}
+
+const RANK = { counted: 5, running: 4, provisional: 3, notCounted: 2, notYet: 1 };
+
+/**
+ * Today's am/pm state of a grid, by the server's verdicts: counted, not counted (with the reasons of the
+ * closest try), running, provisional (finished on this phone, judged here by the same rules, not yet
+ * confirmed by the server) or not yet patrolled.
+ */
+export function shiftStatus(gridId, donePatrols, running = null) {
+  const rules = rulesFor(gridId);
+  const today = dayIn(new Date().toISOString(), rules.timezone);
+  const status = { am: { state: "notYet", reasons: [] }, pm: { state: "notYet", reasons: [] } };
+  const offer = (patrol, state, reasons = []) => {
+    if (!patrol.started_at || patrol.grid_id !== gridId || dayIn(patrol.started_at, rules.timezone) !== today) return;
+    const shift = patrol.shift || shiftFor(patrol.started_at, rules).shift;
+    const current = status[shift];
+    const better = RANK[state] > RANK[current.state] || (state === current.state && reasons.length < current.reasons.length);
+    if (better) status[shift] = { state, reasons };
   };
+  const judged = new Set();
   for (const feature of records("patrols")) {
     const patrol = feature.properties || feature;
-    mark(patrol, patrol.ended_at ? "done" : "running");
+    if (!patrol.ended_at) offer(patrol, "running");
+    else if (patrol.valid === true) offer(patrol, "counted");
+    else if (patrol.valid === false) offer(patrol, "notCounted", patrol.invalid_reasons || []);
+    if (patrol.ended_at && patrol.valid !== null && patrol.valid !== undefined) judged.add(String(patrol.id));
   }
-  for (const patrol of donePatrols) mark(patrol, "done");
-  if (get().patrol) mark(get().patrol, "running");
+  for (const patrol of donePatrols) {
+    if (!judged.has(String(patrol.id))) offer(patrol, "provisional", (patrol.verdict && patrol.verdict.reasons) || []);
+  }
+  const open = running || get().patrol;
+  if (open) offer(open, "running");
   return status;
 }

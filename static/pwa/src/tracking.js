@@ -4,6 +4,8 @@ import { enqueue, refreshCounts } from "./outbox.js";
 import { get, set } from "./store.js";
 import { drain, queueFixes } from "./sync.js";
 import { inside } from "./geo.js";
+import { figures, gridFrame, reasons } from "./figures.js";
+import { rulesFor } from "./records.js";
 
 let watchId = null;
 let wakeLock = null;
@@ -12,10 +14,6 @@ const listeners = new Set();
 export function onFix(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
-}
-
-export function shiftOf(date) {
-  return date.getHours() < 12 ? "am" : "pm";
 }
 
 export async function resume() {
@@ -51,12 +49,24 @@ export async function stop() {
   unwatch();
   releaseAwake();
   await queueFixes(patrol.user_id);
-  await enqueue("patrol.finish", { patrol_id: patrol.id, ended_at: new Date().toISOString() });
+  const ended = { ...patrol, ended_at: new Date().toISOString() };
+  await enqueue("patrol.finish", { patrol_id: patrol.id, ended_at: ended.ended_at });
+  ended.verdict = await judge(ended);
   await setMeta(`patrol:${patrol.user_id}`, null);
   const done = await getMeta(`done:${patrol.user_id}`, []);
-  await setMeta(`done:${patrol.user_id}`, [...done.slice(-20), { ...patrol, ended_at: new Date().toISOString() }]);
-  set({ patrol: null });
+  await setMeta(`done:${patrol.user_id}`, [...done.slice(-20), ended]);
+  set({ patrol: null, lastPatrol: ended });
   drain();
+}
+
+/** The figures and reasons of a patrol by the server's rules, computed on the phone from its fixes. */
+export async function judge(patrol) {
+  const grid = get().data.grids.find((g) => g.id === patrol.grid_id);
+  if (!grid) return { reasons: [], figures: null };
+  const rules = rulesFor(grid.id);
+  const figs = figures(await fixesOf(patrol.id), gridFrame(grid.geometry, rules.cell_m), rules);
+  const { fixes, stretches, ...summary } = figs;
+  return { reasons: reasons(patrol, figs, rules), figures: summary };
 }
 
 export async function fixesOf(patrolId) {

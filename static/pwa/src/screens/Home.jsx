@@ -53,11 +53,18 @@ export function Home() {
             <h2>{grid.properties.name}</h2>
             <div class="row">
               {["am", "pm"].map((shift) => (
-                <span class={`chip ${shifts[shift]}`} key={shift} data-shift={shift} data-status={shifts[shift]}>
-                  {t(shift)}：{t(shifts[shift])}
+                <span class={`chip ${shifts[shift].state}`} key={shift} data-shift={shift} data-status={shifts[shift].state}>
+                  {t(shift)}：{t(`shift.${shifts[shift].state}`)}
                 </span>
               ))}
             </div>
+            {["am", "pm"]
+              .filter((shift) => shifts[shift].reasons.length)
+              .map((shift) => (
+                <p class="reasons" key={shift} data-reasons={shift}>
+                  {t(shift)}：{shifts[shift].reasons.map((r) => t(`reason.${r}`)).join("、")}
+                </p>
+              ))}
             <a class="row link" href="#/visit">
               {t("peopleDue", { n: due.length })}
             </a>
