@@ -83,6 +83,20 @@ def local_fixes(page):
     )
 
 
+def outbox_operations(page):
+    """How many operations wait in the phone's outbox (a patrol is several: start, fixes, finish)."""
+    return page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("gridpatrol");
+            open.onerror = reject;
+            open.onsuccess = () => {
+                const query = open.result.transaction("outbox").objectStore("outbox").getAll();
+                query.onsuccess = () => resolve(query.result.filter((item) => item.status === "pending").length);
+            };
+        })"""
+    )
+
+
 def walk(page, context, path, pause_ms=300):
     for lon, lat in path:
         context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 6})

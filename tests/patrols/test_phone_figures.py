@@ -21,11 +21,13 @@ PWA = Path(__file__).resolve().parents[2] / "static" / "pwa" / "src"
 
 RUNNER = """
 import { figures, gridFrame, reasons } from "./figures.mjs";
-const input = JSON.parse(await new Promise((ok) => { let s = ""; process.stdin.on("data", (d) => (s += d)); process.stdin.on("end", () => ok(s)); }));
-const frame = gridFrame(input.geometry, input.rules.cell_m);
-const figs = figures(input.fixes, frame, input.rules);
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const input = JSON.parse(text);
+const figs = figures(input.fixes, gridFrame(input.geometry, input.rules.cell_m), input.rules);
 const { fixes, stretches, ...summary } = figs;
-console.log(JSON.stringify({ ...summary, flags: fixes.map((f) => f.flag), reasons: reasons(input.patrol, figs, input.rules) }));
+const verdict = reasons(input.patrol, figs, input.rules);
+console.log(JSON.stringify({ ...summary, flags: fixes.map((f) => f.flag), reasons: verdict }));
 """
 
 

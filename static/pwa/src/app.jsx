@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { ApiError, Offline, signIn } from "./api.js";
 import { formatTime, t } from "./i18n.js";
 import { get, go, useStore } from "./store.js";
-import { drain, loadLocal } from "./sync.js";
+import { drain, loadLocal, syncNow } from "./sync.js";
 import { applyUpdate } from "./sw-client.js";
 import { resume } from "./tracking.js";
 import { Home } from "./screens/Home.jsx";
@@ -13,6 +13,7 @@ import { ReportScreen } from "./screens/Report.jsx";
 import { VisitScreen } from "./screens/Visit.jsx";
 import { SettingsScreen } from "./screens/Settings.jsx";
 import { AttentionScreen } from "./screens/Attention.jsx";
+import { OutboxScreen } from "./screens/Outbox.jsx";
 
 const ROUTES = {
   "/": Home,
@@ -22,6 +23,7 @@ const ROUTES = {
   "/visit": VisitScreen,
   "/settings": SettingsScreen,
   "/attention": AttentionScreen,
+  "/outbox": OutboxScreen,
 };
 
 export function App() {
@@ -60,16 +62,16 @@ function StatusBar() {
   return (
     <header class="status">
       <span class={state.online ? "dot on" : "dot off"}>{state.online ? t("online") : t("offline")}</span>
-      <span id="pending-count" data-count={state.pending}>
+      <a href="#/outbox" id="pending-count" data-count={state.pending}>
         {t("pending", { n: state.pending })}
-      </span>
+      </a>
       <span id="last-sync">{state.lastSync ? t("lastSync", { time: formatTime(state.lastSync) }) : t("never")}</span>
       {state.attention > 0 && (
         <a href="#/attention" id="attention-count" class="warn">
           {t("attention")} {state.attention}
         </a>
       )}
-      <button class="small" id="sync-now" disabled={state.syncing} onClick={() => drain()}>
+      <button class="small" id="sync-now" disabled={state.syncing} onClick={syncNow}>
         {state.syncing ? t("syncing") : t("syncNow")}
       </button>
     </header>

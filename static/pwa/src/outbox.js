@@ -36,21 +36,48 @@ export async function remove(item) {
   await tx.done;
 }
 
+/** The record an operation belongs to: a patrol's start, fixes and finish are one record. */
+export function recordKey(item) {
+  const payload = item.payload || {};
+  if (item.op.startsWith("patrol.")) return `patrol:${payload.patrol_id || payload.id}`;
+  return `${item.op}:${payload.id || item.op_id}`;
+}
+
+/** The worker's records waiting to be sent, one entry per record (oldest first), with their operations. */
+export async function pendingRecords(userId) {
+  const database = await db();
+  const records = new Map();
+  const add = (key, op, at, label) => {
+    if (!records.has(key)) records.set(key, { key, op, at, label, ops: 0 });
+    const record = records.get(key);
+    record.ops += 1;
+    if (label && !record.label) record.label = label;
+  };
+  for (const item of await database.getAllFromIndex("outbox", "user_id", userId)) {
+    if (item.status === "pending") add(recordKey(item), item.op.split(".")[0], item.created_at, item.label);
+  }
+  for (const fix of await database.getAll("fixes")) {
+    if (!fix.queued && fix.user_id === userId) add(`patrol:${fix.patrol_id}`, "patrol", new Date(fix.t).toISOString(), "");
+  }
+  return [...records.values()].sort((a, b) => String(a.at).localeCompare(String(b.at)));
+}
+
 export async function refreshCounts() {
   const session = get().session;
   const all = await (await db()).getAll("outbox");
   const mine = session ? all.filter((item) => item.user_id === session.user.id) : [];
-  const unsentFixes = session ? await countUnqueuedFixes() : 0;
+  const waiting = session ? await pendingRecords(session.user.id) : [];
   set({
-    pending: mine.filter((item) => item.status === "pending").length + (unsentFixes ? 1 : 0),
+    pending: waiting.length,
     attention: mine.filter((item) => item.status === "rejected").length,
     foreign: all.length - mine.length,
   });
 }
 
-async function countUnqueuedFixes() {
-  const fixes = await (await db()).getAll("fixes");
-  return fixes.filter((fix) => !fix.queued).length;
+/** "pending", "rejected" or "sent" (no longer in the outbox) for one operation. */
+export async function statusOf(opId) {
+  const item = (await (await db()).getAll("outbox")).find((other) => other.op_id === opId);
+  return item ? item.status : "sent";
 }
 
 export async function resend(item, payload) {

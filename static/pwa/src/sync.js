@@ -2,7 +2,9 @@
 import { ApiError, Offline, request } from "./api.js";
 import { db, getData, getMeta, setData, setMeta, uuid } from "./db.js";
 import { get, set } from "./store.js";
-import { items, refreshCounts, remove, update } from "./outbox.js";
+import { items, refreshCounts, remove, statusOf, update } from "./outbox.js";
+import { t } from "./i18n.js";
+import { toast } from "./store.js";
 
 const BATCH = 50;
 const POINTS_PER_OP = 500;
@@ -213,6 +215,23 @@ export async function pull() {
   set({ data: next });
 }
 
+/** After a record is saved on the phone: try to send it, and say truthfully where it is. */
+export async function sendAndTell(item) {
+  toast(t("savedSending"));
+  await drain();
+  const status = await statusOf(item.op_id);
+  toast(status === "sent" ? t("sent") : status === "rejected" ? t("sentRejected") : t("savedToOutbox"));
+}
+
+/** The "sync now" button: sync, then say what happened. */
+export async function syncNow() {
+  await drain();
+  const { syncError, pending } = get();
+  if (syncError === "offline") toast(t("syncOffline", { n: pending }));
+  else if (syncError) toast(t("syncFailed", { message: syncError }));
+  else toast(t("synced"));
+}
+
 export async function loadLocal() {
   const session = get().session;
   if (!session) return;
@@ -232,7 +251,12 @@ export function installTriggers() {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") drain();
   });
+  // While marked offline (the server was unreachable though the phone had a network), look again
+  // every 15 s so the header does not stay "offline" once the server answers.
   setInterval(() => {
-    if (get().patrol || get().pending) drain();
+    if (!get().online) drain();
+  }, 15000);
+  setInterval(() => {
+    if (get().online && (get().patrol || get().pending)) drain();
   }, 30000);
 }

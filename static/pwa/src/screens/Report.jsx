@@ -6,8 +6,8 @@ import { LazyMap as MapView } from "../LazyMap.jsx";
 import { enqueue } from "../outbox.js";
 import { photoUrl, storePhoto } from "../photo.js";
 import { categoriesRecentFirst, usedCategory } from "../records.js";
-import { get, go, toast, useStore } from "../store.js";
-import { drain } from "../sync.js";
+import { get, go, useStore } from "../store.js";
+import { sendAndTell } from "../sync.js";
 import { currentPosition } from "../tracking.js";
 
 export function ReportScreen() {
@@ -65,13 +65,12 @@ export function IncidentForm({ prefill = {}, onDone }) {
     if (patrol) payload.patrol_id = patrol.id;
     if (prefill.visit_id) payload.visit_id = prefill.visit_id;
     const category = categories.find((c) => c.code === categoryCode);
-    await enqueue("incident.report", payload, {
+    const item = await enqueue("incident.report", payload, {
       photos: photo ? [photo.id] : [],
       label: `${category ? category.name : ""} ${description.trim()}`.trim(),
     });
     await usedCategory(categoryCode);
-    toast(t("savedToOutbox"));
-    drain();
+    sendAndTell(item);
     onDone();
   };
 

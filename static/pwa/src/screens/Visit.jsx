@@ -6,7 +6,7 @@ import { enqueue } from "../outbox.js";
 import { storePhoto } from "../photo.js";
 import { dueDate, people as myPeople } from "../records.js";
 import { get, go, toast, useStore } from "../store.js";
-import { drain } from "../sync.js";
+import { drain, sendAndTell } from "../sync.js";
 import { IncidentForm } from "./Report.jsx";
 
 const METHODS = ["入户", "电话", "视频", "其他"];
@@ -61,9 +61,9 @@ export function VisitScreen() {
     };
     if (patrol) payload.patrol_id = patrol.id;
     if (fix && Date.now() - fix.t < 120000) payload.location = { type: "Point", coordinates: [fix.lon, fix.lat] };
-    await enqueue("visit.log", payload, { photos: photo ? [photo.id] : [], label: person.name || "" });
-    drain();
+    const item = await enqueue("visit.log", payload, { photos: photo ? [photo.id] : [], label: person.name || "" });
     if (condition === "异常") {
+      drain();
       setFollowUp({
         source: "visit",
         visit_id: visitId,
@@ -73,7 +73,7 @@ export function VisitScreen() {
       toast(t("abnormalNext"));
       return;
     }
-    toast(t("savedToOutbox"));
+    sendAndTell(item);
     go("/");
   };
 
