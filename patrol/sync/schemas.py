@@ -43,6 +43,7 @@ class PullOut(Schema):
     grid_ids = fields.List(fields.Integer(), metadata={"description": "every grid in scope now (drop the others)"})
     grids = fields.List(fields.Dict(), metadata={"description": "GeoJSON features of grids changed since the cursor"})
     basemap = fields.Dict()
+    timezone = fields.String(metadata={"description": "the IANA zone the phone shows times in"})
     records = fields.Dict(
         keys=fields.String(), values=fields.List(fields.Raw()), metadata={"description": "each feature's records"}
     )

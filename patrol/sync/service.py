@@ -107,6 +107,7 @@ def pull(user, since):
         "grid_ids": sorted(grid_ids),
         "grids": [AreaFeature().dump(area) for area in _changed_grids(user, grid_ids, since)],
         "basemap": basemap(),
+        "timezone": current_app.config["TIMEZONE"],
         "records": records,
     }
 

@@ -14,6 +14,7 @@ import { VisitScreen } from "./screens/Visit.jsx";
 import { SettingsScreen } from "./screens/Settings.jsx";
 import { AttentionScreen } from "./screens/Attention.jsx";
 import { OutboxScreen } from "./screens/Outbox.jsx";
+import { IncidentScreen } from "./screens/Incident.jsx";
 
 const ROUTES = {
   "/": Home,
@@ -24,6 +25,7 @@ const ROUTES = {
   "/settings": SettingsScreen,
   "/attention": AttentionScreen,
   "/outbox": OutboxScreen,
+  "/incident": IncidentScreen,
 };
 
 export function App() {

@@ -121,6 +121,10 @@ export const messages = {
     "condition.需关注": "需关注",
     "condition.异常": "异常",
     dueOn: "应访 {date}",
+    overdueBy: "逾期 {n} 天",
+    dueToday: "今天应访",
+    visitDue: "应走访 {n} 人",
+    showAllPeople: "显示其他 {n} 人",
     attentionTitle: "需处理的记录",
     attentionEmpty: "没有被退回的记录",
     attentionHelp: "以下记录被服务器退回，修改后可重新发送。",
@@ -154,6 +158,13 @@ export const messages = {
     "status.resolved": "已处置",
     "status.closed": "已结案",
     outboxLocal: "未发送",
+    incidentGone: "这条事件已不在您的未结事件中",
+    overdue: "已超期",
+    reportedAt: "上报时间",
+    dueAt: "办结期限",
+    department: "处置部门",
+    grid: "网格",
+    incident: "事件",
     mapNoBase: "未配置底图",
     user: "当前用户",
   },
@@ -275,6 +286,10 @@ export const messages = {
     "condition.需关注": "Watch",
     "condition.异常": "Abnormal",
     dueOn: "due {date}",
+    overdueBy: "{n} days overdue",
+    dueToday: "due today",
+    visitDue: "{n} people due",
+    showAllPeople: "show {n} more",
     attentionTitle: "Records that need attention",
     attentionEmpty: "No records were refused",
     attentionHelp: "The server refused these records. Fix and resend them.",
@@ -308,6 +323,13 @@ export const messages = {
     "status.resolved": "Resolved",
     "status.closed": "Closed",
     outboxLocal: "Not sent",
+    incidentGone: "This incident is no longer among your open ones",
+    overdue: "Overdue",
+    reportedAt: "Reported",
+    dueAt: "Due",
+    department: "Department",
+    grid: "Grid",
+    incident: "Incident",
     mapNoBase: "No base map configured",
     user: "Signed in as",
   },
@@ -326,11 +348,25 @@ export async function setLanguage(lang, { remember = true } = {}) {
   set({ lang });
 }
 
+let zone = "Asia/Shanghai";
+
+/** Show times in the zone the server is configured with (sent with every pull), not the phone's. */
+export function setTimeZone(name) {
+  if (name) zone = name;
+}
+
+function localParts(date) {
+  const format = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone, year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  return Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
+}
+
 export function formatTime(iso) {
   if (!iso) return "";
-  const date = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  const today = new Date().toDateString() === date.toDateString();
-  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  return today ? time : `${date.getMonth() + 1}-${date.getDate()} ${time}`;
+  const at = localParts(new Date(iso));
+  const now = localParts(new Date());
+  const today = at.year === now.year && at.month === now.month && at.day === now.day;
+  const time = `${at.hour}:${at.minute}`;
+  return today ? time : `${at.month}-${at.day} ${time}`;
 }

@@ -42,6 +42,13 @@ export function dueDate(person) {
   return person.next_due_date || null;
 }
 
+/** Days a person's visit is overdue (> 0), due today (0), or not yet due (< 0); null without a due date. */
+export function overdueDays(person) {
+  const due = dueDate(person);
+  if (!due) return null;
+  return Math.round((Date.parse(isoToday()) - Date.parse(due)) / 86400000);
+}
+
 const isoToday = () => {
   const d = new Date();
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;

@@ -3,7 +3,7 @@ import { ApiError, Offline, request } from "./api.js";
 import { db, getData, getMeta, setData, setMeta, uuid } from "./db.js";
 import { get, set } from "./store.js";
 import { items, refreshCounts, remove, statusOf, update } from "./outbox.js";
-import { t } from "./i18n.js";
+import { setTimeZone, t } from "./i18n.js";
 import { toast } from "./store.js";
 
 const BATCH = 50;
@@ -208,8 +208,10 @@ export async function pull() {
     grids: answer.grid_ids.map((id) => grids.get(id)).filter(Boolean),
     records,
     basemap: answer.basemap,
+    timezone: answer.timezone,
     user: answer.user,
   };
+  setTimeZone(answer.timezone);
   await setData(`data:${userId}`, next);
   await setMeta(`cursor:${userId}`, answer.cursor);
   set({ data: next });
@@ -237,7 +239,10 @@ export async function loadLocal() {
   if (!session) return;
   const data = await getData(`data:${session.user.id}`);
   const lastSync = await getMeta(`lastSync:${session.user.id}`);
-  if (data) set({ data });
+  if (data) {
+    setTimeZone(data.timezone);
+    set({ data });
+  }
   set({ lastSync });
   await refreshCounts();
 }

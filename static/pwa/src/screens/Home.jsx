@@ -1,7 +1,7 @@
 // Today at a glance per grid: am/pm patrol, people due, my open incidents; the big action buttons.
 import { useEffect, useState } from "preact/hooks";
 import { getMeta } from "../db.js";
-import { t } from "../i18n.js";
+import { formatTime, t } from "../i18n.js";
 import { items } from "../outbox.js";
 import { openIncidents, peopleDue, shiftStatus } from "../records.js";
 import { go, useStore } from "../store.js";
@@ -65,7 +65,7 @@ export function Home() {
                   {t(shift)}：{shifts[shift].reasons.map((r) => t(`reason.${r}`)).join("、")}
                 </p>
               ))}
-            <a class="row link" href="#/visit">
+            <a class="row link" href={`#/visit?grid=${grid.id}&due=1`} data-due-link={grid.id}>
               {t("peopleDue", { n: due.length })}
             </a>
           </div>
@@ -82,8 +82,14 @@ export function Home() {
           ))}
           {incidents.map((incident) => (
             <li key={incident.id}>
-              {(incident.category && incident.category.name) || incident.description}{" "}
-              <span class="chip">{t(`status.${incident.status}`)}</span>
+              <a class="row-link" href={`#/incident?id=${incident.id}`} data-incident={incident.id}>
+                <span>
+                  <strong>{(incident.category && incident.category.name) || t("incident")}</strong>{" "}
+                  <span class="muted">{formatTime(incident.reported_at)}</span>
+                  {incident.description && <span class="muted block">{incident.description}</span>}
+                </span>
+                <span class={incident.overdue ? "chip warn" : "chip"}>{t(`status.${incident.status}`)}</span>
+              </a>
             </li>
           ))}
         </ul>

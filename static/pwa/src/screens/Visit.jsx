@@ -4,7 +4,7 @@ import { uuid } from "../db.js";
 import { t } from "../i18n.js";
 import { enqueue } from "../outbox.js";
 import { storePhoto } from "../photo.js";
-import { dueDate, people as myPeople } from "../records.js";
+import { dueDate, overdueDays, people as myPeople } from "../records.js";
 import { get, go, toast, useStore } from "../store.js";
 import { drain, sendAndTell } from "../sync.js";
 import { IncidentForm } from "./Report.jsx";
@@ -22,29 +22,8 @@ export function VisitScreen() {
   const [followUp, setFollowUp] = useState(null);
 
   if (followUp) return <IncidentForm prefill={followUp} onDone={() => go("/")} />;
-  const people = myPeople();
 
-  if (!person) {
-    return (
-      <section>
-        <h2>{t("visitWho")}</h2>
-        {!people.length && <p class="muted">{t("noPeopleDue")}</p>}
-        <ul class="list people" id="people-due">
-          {people.map((p) => (
-            <li key={p.id}>
-              <button class="row-button" data-person={p.id} onClick={() => setPerson(p)}>
-                <strong>{p.name}</strong>
-                <span class="muted">
-                  {(p.categories || []).map((c) => c.label || c.category).join("、")}{" "}
-                  {dueDate(p) ? t("dueOn", { date: dueDate(p) }) : ""}
-                </span>
-              </button>
-            </li>
-          ))}
-        </ul>
-      </section>
-    );
-  }
+  if (!person) return <PeopleList route={state.route} onChoose={setPerson} />;
 
   const save = async () => {
     const visitId = uuid();
@@ -114,6 +93,48 @@ export function VisitScreen() {
       <button class="primary" id="save-visit" onClick={save}>
         {t("save")}
       </button>
+    </section>
+  );
+}
+
+function dueText(person) {
+  const days = overdueDays(person);
+  if (days === null) return "";
+  if (days > 0) return t("overdueBy", { n: days });
+  if (days === 0) return t("dueToday");
+  return t("dueOn", { date: dueDate(person) });
+}
+
+/** Whom to visit: from a grid's "due" link only the people due there, overdue first; otherwise everyone. */
+function PeopleList({ route, onChoose }) {
+  const query = new URLSearchParams(route.split("?")[1] || "");
+  const gridId = query.has("grid") ? Number(query.get("grid")) : undefined;
+  const [showAll, setShowAll] = useState(!query.has("due"));
+  const people = myPeople({ gridId, dueOnly: !showAll });
+  const hidden = showAll ? 0 : myPeople({ gridId }).length - people.length;
+  return (
+    <section>
+      <h2>{showAll ? t("visitWho") : t("visitDue", { n: people.length })}</h2>
+      {!people.length && <p class="muted">{t("noPeopleDue")}</p>}
+      <ul class="list people" id="people-due">
+        {people.map((p) => {
+          const days = overdueDays(p);
+          return (
+            <li key={p.id} class={days > 0 ? "overdue" : ""} data-overdue={days > 0 ? "yes" : "no"}>
+              <button class="row-button" data-person={p.id} onClick={() => onChoose(p)}>
+                <strong>{p.name}</strong>
+                <span class="muted">{(p.categories || []).map((c) => c.label || c.category).join("、")}</span>
+                <span class={days > 0 ? "warn" : "muted"}>{dueText(p)}</span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {hidden > 0 && (
+        <button class="row-button" id="show-all-people" onClick={() => setShowAll(true)}>
+          {t("showAllPeople", { n: hidden })}
+        </button>
+      )}
     </section>
   );
 }
