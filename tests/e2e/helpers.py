@@ -83,6 +83,15 @@ def local_fixes(page):
     )
 
 
+def choose_category(page, code, tap=None):
+    """Pick a category in the incident form: one tap when recent, else its group then itself."""
+    tap = tap or page.click
+    page.wait_for_selector("#category-groups")
+    if page.locator(f"#categories [data-category='{code}']").count() == 0:
+        tap(f"[data-group='{code[:2]}']")
+    tap(f"#categories [data-category='{code}']")
+
+
 def outbox_operations(page):
     """How many operations wait in the phone's outbox (a patrol is several: start, fixes, finish)."""
     return page.evaluate(

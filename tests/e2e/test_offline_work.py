@@ -6,6 +6,7 @@ from patrol.extensions import db
 from tests.e2e.conftest import WALK
 from tests.e2e.helpers import (
     Taps,
+    choose_category,
     expect_pending,
     go_offline,
     go_online,
@@ -48,7 +49,7 @@ def test_offline_day_syncs_exactly_once(field_day, page, context, server):
         taps.tap("#go-report")
         page.set_input_files("#incident-photo", files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
         page.wait_for_selector("#incident-form img.preview")
-        taps.tap("[data-category='0201']")
+        choose_category(page, "0201", taps.tap)
         page.fill("#incident-description", "楼道堆放纸箱")
         taps.tap("#save-incident")
         page.wait_for_selector("#go-report")

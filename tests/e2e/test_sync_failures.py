@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from patrol.extensions import db
 from tests.e2e.conftest import WALK
-from tests.e2e.helpers import expect_pending, sign_in, wait_synced, walk
+from tests.e2e.helpers import choose_category, expect_pending, sign_in, wait_synced, walk
 
 
 def count(sql):
@@ -16,7 +16,7 @@ def count(sql):
 def report(page, category, description):
     page.goto("/app/#/")
     page.click("#go-report")
-    page.click(f"[data-category='{category}']")
+    choose_category(page, category)
     page.fill("#incident-description", description)
     page.wait_for_function("() => !/正在获取位置|Getting/.test(document.querySelector('#incident-form').textContent)")
     page.click("#save-incident")

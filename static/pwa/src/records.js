@@ -22,14 +22,22 @@ export function categories() {
   return (leaves.length ? leaves : list).sort((a, b) => (a.sort ?? 0) - (b.sort ?? 0) || a.code.localeCompare(b.code));
 }
 
-export async function categoriesRecentFirst() {
+/** The leaves the worker used lately, most recent first (at most `n`). */
+export async function recentCategories(n = 6) {
   const recent = await getMeta(`recentCategories:${get().session.user.id}`, []);
-  const list = categories();
-  const rank = (c) => {
-    const index = recent.indexOf(c.code);
-    return index === -1 ? recent.length + list.indexOf(c) : index;
-  };
-  return [...list].sort((a, b) => rank(a) - rank(b));
+  const byCode = new Map(categories().map((c) => [c.code, c]));
+  return recent.map((code) => byCode.get(code)).filter(Boolean).slice(0, n);
+}
+
+/** The top-level categories (大类) that have reportable leaves, in catalogue order. */
+export function categoryGroups() {
+  const all = records("incident_categories").filter((c) => c.active !== false);
+  const leaves = categories();
+  const used = new Set(leaves.map((c) => c.parent_id));
+  return all
+    .filter((c) => !c.parent_id && used.has(c.id))
+    .sort((a, b) => (a.sort ?? 0) - (b.sort ?? 0) || a.code.localeCompare(b.code))
+    .map((group) => ({ ...group, leaves: leaves.filter((c) => c.parent_id === group.id) }));
 }
 
 export async function usedCategory(code) {

@@ -5,7 +5,7 @@ import { t } from "../i18n.js";
 import { LazyMap as MapView } from "../LazyMap.jsx";
 import { enqueue } from "../outbox.js";
 import { photoUrl, storePhoto } from "../photo.js";
-import { categoriesRecentFirst, usedCategory } from "../records.js";
+import { categories as allCategories, categoryGroups, recentCategories, usedCategory } from "../records.js";
 import { get, go, useStore } from "../store.js";
 import { sendAndTell } from "../sync.js";
 import { currentPosition } from "../tracking.js";
@@ -16,7 +16,8 @@ export function ReportScreen() {
 
 export function IncidentForm({ prefill = {}, onDone }) {
   const state = useStore();
-  const [categories, setCategories] = useState([]);
+  const [recent, setRecent] = useState([]);
+  const [group, setGroup] = useState(null);
   const [categoryCode, setCategoryCode] = useState(prefill.category ?? null);
   const [photo, setPhoto] = useState(null);
   const [preview, setPreview] = useState(null);
@@ -28,7 +29,7 @@ export function IncidentForm({ prefill = {}, onDone }) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    categoriesRecentFirst().then(setCategories);
+    recentCategories().then(setRecent);
     if (!point) {
       const fix = get().lastFix;
       if (fix && Date.now() - fix.t < 60000) setPoint([fix.lon, fix.lat]);
@@ -64,7 +65,7 @@ export function IncidentForm({ prefill = {}, onDone }) {
     };
     if (patrol) payload.patrol_id = patrol.id;
     if (prefill.visit_id) payload.visit_id = prefill.visit_id;
-    const category = categories.find((c) => c.code === categoryCode);
+    const category = allCategories().find((c) => c.code === categoryCode);
     const item = await enqueue("incident.report", payload, {
       photos: photo ? [photo.id] : [],
       label: `${category ? category.name : ""} ${description.trim()}`.trim(),
@@ -81,20 +82,7 @@ export function IncidentForm({ prefill = {}, onDone }) {
         <input id="incident-photo" type="file" accept="image/*" capture="environment" onChange={choosePhoto} />
       </label>
       <h3>{t("category")}</h3>
-      {!categories.length && <p class="notice">{t("noCategories")}</p>}
-      <div class="chips" id="categories">
-        {categories.map((category) => (
-          <button
-            type="button"
-            key={category.code}
-            class={category.code === categoryCode ? "chip-button selected" : "chip-button"}
-            data-category={category.code}
-            onClick={() => setCategoryCode(category.code)}
-          >
-            {category.name}
-          </button>
-        ))}
-      </div>
+      <CategoryPicker recent={recent} group={group} setGroup={setGroup} value={categoryCode} onChoose={setCategoryCode} />
       <textarea
         id="incident-description"
         placeholder={t("descriptionHint")}
@@ -125,5 +113,64 @@ export function IncidentForm({ prefill = {}, onDone }) {
         {t("save")}
       </button>
     </section>
+  );
+}
+
+/**
+ * Two levels without a long list: the categories used lately are one tap; any other is two (its group,
+ * then itself). The chosen one is named with its group.
+ */
+function CategoryPicker({ recent, group, setGroup, value, onChoose }) {
+  const groups = categoryGroups();
+  if (!groups.length) return <p class="notice">{t("noCategories")}</p>;
+  const open = groups.find((g) => g.code === group);
+  const chosen = value && allCategories().find((c) => c.code === value);
+  const parent = chosen && groups.find((g) => g.id === chosen.parent_id);
+  const quick = chosen && !recent.some((c) => c.code === chosen.code) ? [chosen, ...recent] : recent;
+  const chip = (category) => (
+    <button
+      type="button"
+      key={category.code}
+      class={category.code === value ? "chip-button selected" : "chip-button"}
+      data-category={category.code}
+      onClick={() => {
+        onChoose(category.code);
+        setGroup(null);
+      }}
+    >
+      {category.name}
+    </button>
+  );
+  return (
+    <div id="category-picker">
+      {quick.length > 0 && !open && (
+        <div class="chips" id="categories">
+          {quick.map(chip)}
+        </div>
+      )}
+      <div class="chips groups" id="category-groups">
+        {groups.map((g) => (
+          <button
+            type="button"
+            key={g.code}
+            data-group={g.code}
+            class={g.code === group ? "chip-button group open" : "chip-button group"}
+            onClick={() => setGroup(g.code === group ? null : g.code)}
+          >
+            {g.name} ▾
+          </button>
+        ))}
+      </div>
+      {open && (
+        <div class="chips leaves" id="categories">
+          {open.leaves.map(chip)}
+        </div>
+      )}
+      {chosen && (
+        <p class="hint" id="chosen-category">
+          {t("chosenCategory", { name: parent ? `${parent.name} · ${chosen.name}` : chosen.name })}
+        </p>
+      )}
+    </div>
   );
 }
