@@ -44,6 +44,13 @@ def _bool(env, name, default):
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _tile_url(env, name):
+    value = env.get(name, "").strip()
+    if value and not (value.startswith(("https://", "http://", "/")) and "{z}" in value and "{x}" in value):
+        raise ConfigError(f"{name} must be an http(s) or site path tile template with {{z}}, {{x}} and {{y}}")
+    return value
+
+
 def _choice(env, name, default, allowed):
     value = env.get(name) or default
     if value not in allowed:
@@ -150,8 +157,11 @@ def load_config(env=None, overrides=None):
         "MAX_POLYGON_VERTICES": _int(env, "MAX_POLYGON_VERTICES", 20000, minimum=100),
         "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
-        # Base map of the worker app: tile URL template ({z}/{x}/{y}), attribution, and its CRS.
-        "BASEMAP_URL": env.get("BASEMAP_URL", ""),
+        # Base map of the worker app: tile URL template ({z}/{x}/{y}, {s} for a subdomain), an optional
+        # labels layer drawn over it (Tianditu's cva_w, say), attribution, and its CRS.
+        "BASEMAP_URL": _tile_url(env, "BASEMAP_URL"),
+        "BASEMAP_LABELS_URL": _tile_url(env, "BASEMAP_LABELS_URL"),
+        "BASEMAP_SUBDOMAINS": env.get("BASEMAP_SUBDOMAINS", ""),
         "BASEMAP_ATTRIBUTION": env.get("BASEMAP_ATTRIBUTION", ""),
         "BASEMAP_CRS": _choice(env, "BASEMAP_CRS", "wgs84", ("wgs84", "gcj02")),
         "BASEMAP_MAX_ZOOM": _int(env, "BASEMAP_MAX_ZOOM", 18, minimum=1),

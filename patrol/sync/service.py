@@ -127,6 +127,8 @@ def basemap():
     config = current_app.config
     return {
         "url": config.get("BASEMAP_URL", ""),
+        "labels_url": config.get("BASEMAP_LABELS_URL", ""),
+        "subdomains": config.get("BASEMAP_SUBDOMAINS", ""),
         "attribution": config.get("BASEMAP_ATTRIBUTION", ""),
         "crs": config.get("BASEMAP_CRS", "wgs84"),
         "max_zoom": config.get("BASEMAP_MAX_ZOOM", 18),

@@ -1,28 +1,51 @@
 """Request hooks: proxy headers, request id and logs, metrics, body size for JSON, security headers."""
 
+from functools import lru_cache
+
 from flask import g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from patrol.errors import PayloadTooLarge
 from patrol.system import logs, monitoring
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 
+@lru_cache(maxsize=8)
+def content_security_policy(tile_origins=()):
+    """The CSP; the configured base map's tile servers may serve images (and be fetched to keep them offline)."""
+    hosts = "".join(f" {origin}" for origin in tile_origins)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' data: blob:{hosts}",
+            f"connect-src 'self'{hosts}",
+            "font-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def tile_origins(config):
+    """Origins of the configured base map tiles ({s} subdomains widened to a wildcard)."""
+    origins = []
+    for key in ("BASEMAP_URL", "BASEMAP_LABELS_URL"):
+        url = config.get(key) or ""
+        if url.startswith(("http://", "https://")):
+            scheme, rest = url.split("://", 1)
+            host = rest.split("/", 1)[0]
+            if "{s}" in host:
+                host = "*." + host.split(".", 1)[1] if "." in host else host.replace("{s}", "*")
+            origins.append(f"{scheme}://{host}")
+    return tuple(dict.fromkeys(origins))
+
+
+CSP = content_security_policy()
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -33,9 +56,10 @@ SECURITY_HEADERS = (
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
-def security_header_items(secure):
+def security_header_items(secure, csp=CSP):
     """The security headers every response carries (HSTS only over HTTPS)."""
-    return (*SECURITY_HEADERS, HSTS) if secure else SECURITY_HEADERS
+    headers = SECURITY_HEADERS if csp == CSP else (("Content-Security-Policy", csp), *SECURITY_HEADERS[1:])
+    return (*headers, HSTS) if secure else headers
 
 
 def install(app):
@@ -67,7 +91,8 @@ def install(app):
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        for name, value in security_header_items(request.is_secure):
+        csp = content_security_policy(tile_origins(app.config))
+        for name, value in security_header_items(request.is_secure, csp):
             headers.setdefault(name, value)
         if request.path.startswith("/api/") and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"

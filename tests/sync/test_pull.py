@@ -25,7 +25,10 @@ def test_first_pull_sends_the_workers_grid_only(demo, login):
     assert [feature["properties"]["code"] for feature in body["grids"]] == ["330106010001001"]
     assert shape(body["grids"][0]["geometry"]).is_valid
     assert body["user"]["username"] == "demo-worker" and body["user"]["role"] == "worker"
-    assert body["basemap"] == {"url": "", "attribution": "", "crs": "wgs84", "max_zoom": 18}
+    assert body["basemap"] == {
+        "url": "", "labels_url": "", "subdomains": "", "attribution": "", "crs": "wgs84", "max_zoom": 18
+    }
+    assert body["timezone"] == "Asia/Shanghai"
     assert isinstance(body["records"], dict)
     assert cursor.decode(body["cursor"]) <= utcnow()
 

@@ -26,7 +26,9 @@ export function MapView({ grids = [], basemap, segments = [], position, markers 
     const instance = L.map(element.current, { zoomControl: true, attributionControl: true, maxZoom: 19 });
     instance.attributionControl.setPrefix("Leaflet");
     if (basemap && basemap.url) {
-      L.tileLayer(basemap.url, { attribution: basemap.attribution, maxZoom: basemap.max_zoom || 18 }).addTo(instance);
+      const options = { attribution: basemap.attribution, maxZoom: basemap.max_zoom || 18, subdomains: basemap.subdomains || "abc" };
+      L.tileLayer(basemap.url, options).addTo(instance);
+      if (basemap.labels_url) L.tileLayer(basemap.labels_url, { ...options, attribution: "" }).addTo(instance);
     } else {
       instance.attributionControl.addAttribution(t("mapNoBase"));
     }

@@ -176,6 +176,11 @@ export const messages = {
     grid: "网格",
     incident: "事件",
     mapNoBase: "未配置底图",
+    offlineMap: "离线地图",
+    offlineMapHelp: "把您负责网格的底图存到手机上，没有信号时地图也能看到街道。",
+    offlineMapSave: "保存我的网格地图",
+    offlineMapSaving: "正在保存 {done}/{total}",
+    offlineMapSaved: "已保存 {kept}/{total} 张地图",
     user: "当前用户",
   },
   en: {
@@ -351,6 +356,11 @@ export const messages = {
     grid: "Grid",
     incident: "Incident",
     mapNoBase: "No base map configured",
+    offlineMap: "Offline map",
+    offlineMapHelp: "Keep the base map of your grids on this phone, so streets show without signal.",
+    offlineMapSave: "Keep my grids' map",
+    offlineMapSaving: "Saving {done}/{total}",
+    offlineMapSaved: "Kept {kept} of {total} map tiles",
     user: "Signed in as",
   },
 };

@@ -5,6 +5,7 @@ import { ApiError, request, signOut } from "../api.js";
 import { getMeta, setMeta } from "../db.js";
 import { messages, setLanguage, t } from "../i18n.js";
 import { useStore } from "../store.js";
+import { saveTiles } from "../tiles.js";
 
 const TRACKER_URL = "/api/v1/patrols/tracker";
 
@@ -88,6 +89,7 @@ export function SettingsScreen() {
           </button>
         )}
       </div>
+      <OfflineMap state={state} />
       <div class="card">
         <h3>{t("storage")}</h3>
         <p>{state.persisted ? t("persisted") : t("notPersisted")}</p>
@@ -96,5 +98,35 @@ export function SettingsScreen() {
         </p>
       </div>
     </section>
+  );
+}
+
+/** Keep the base map of my grids on the phone, for patrols without signal. */
+function OfflineMap({ state }) {
+  const basemap = state.data.basemap;
+  const [progress, setProgress] = useState(null);
+  const [result, setResult] = useState(null);
+  if (!basemap || !basemap.url) return null;
+  const save = async () => {
+    setResult(null);
+    setProgress({ done: 0, total: 0 });
+    const answer = await saveTiles(state.data.grids, basemap, (done, total) => setProgress({ done, total }));
+    setProgress(null);
+    setResult(answer);
+  };
+  return (
+    <div class="card" id="offline-map">
+      <h3>{t("offlineMap")}</h3>
+      <p class="hint">{t("offlineMapHelp")}</p>
+      {progress && <p id="offline-map-progress">{t("offlineMapSaving", { done: progress.done, total: progress.total })}</p>}
+      {result && (
+        <p id="offline-map-result" data-kept={result.kept}>
+          {t("offlineMapSaved", { kept: result.kept, total: result.total })}
+        </p>
+      )}
+      <button class="secondary" id="save-offline-map" disabled={!!progress || !state.online} onClick={save}>
+        {t("offlineMapSave")}
+      </button>
+    </div>
   );
 }
