@@ -56,13 +56,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 db:
-	@$(WITH_ENV) deploy/provision-postgis.sh $${DB_NAME:-gridpatrol}
+	@# single quotes: the name comes from .env, which with-env loads, not from make's own shell
+	@$(WITH_ENV) sh -c 'deploy/provision-postgis.sh "$${DB_NAME:-gridpatrol}"'
 
 test-db:
-	@$(WITH_ENV) deploy/provision-postgis.sh --recreate $${TEST_DB_NAME:-gridpatrol_test}
+	@$(WITH_ENV) sh -c 'deploy/provision-postgis.sh --recreate "$${TEST_DB_NAME:-gridpatrol_test}"'
 
 migrate:
-	$(WITH_ENV) $(VENV)/bin/flask db upgrade heads
+	$(WITH_ENV) $(VENV)/bin/flask db upgrade
 
 seed:
 	$(WITH_ENV) $(VENV)/bin/flask seed-demo

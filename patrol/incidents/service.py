@@ -297,7 +297,7 @@ def incident_dict(incident, user, detail=False):
         "department": (
             {"id": incident.department.id, "name": incident.department.name} if incident.department else None
         ),
-        "patrol_id": incident.patrol_id,
+        "patrol_id": incident.patrol_id or incident.pending_patrol_id,
         "visit_id": incident.visit_id,
         "handled_on_spot": incident.handled_on_spot,
         "note": incident.note,

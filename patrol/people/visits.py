@@ -29,14 +29,8 @@ LIMIT 1
 """)
 
 
-def _patrols_exist():
-    return db.session.execute(text("SELECT to_regclass('public.patrol') IS NOT NULL")).scalar()
-
-
 def matching_patrol(worker_id, at, grid_id, location):
     """The worker's patrol running at that time in that grid (or passing within 200 m), if any."""
-    if not _patrols_exist():
-        return None
     return db.session.execute(
         _PATROL_AT,
         {
@@ -51,7 +45,7 @@ def matching_patrol(worker_id, at, grid_id, location):
 
 def _checked_patrol(user, patrol_id):
     """An explicit patrol link; refused only when that patrol is known to be someone else's."""
-    if patrol_id is None or not _patrols_exist():
+    if patrol_id is None:
         return patrol_id
     owner = db.session.execute(text("SELECT worker_id FROM patrol WHERE id = :id"), {"id": patrol_id}).scalar()
     if owner is not None and owner != user.id:
@@ -209,7 +203,7 @@ def _base_view(visit, person):
         "condition": visit.condition,
         "note": visit.note,
         "photo_ids": list(visit.photo_ids or []),
-        "patrol_id": visit.patrol_id,
+        "patrol_id": visit.patrol_id or visit.pending_patrol_id,
         "incident_id": visit.incident_id,
         "created_at": visit.created_at,
     }

@@ -30,7 +30,8 @@ _ITEMS = text(f"""
 SELECT ti.id, ti.task_id, ti.worker_id, ti.grid_id, ti.key_place_id, ti.person_id, ti.label, ti.units,
        ti.updated_at, t.title, t.type_code, t.type_name, t.instruction, t.due_date, t.photo_required,
        t.fulfil_by, t.minutes_per_item, t.department_id,
-       c.id AS completion_id, c.completed_at, c.patrol_id, c.note, c.photo_ids,
+       c.id AS completion_id, c.completed_at, coalesce(c.patrol_id, c.pending_patrol_id) AS patrol_id,
+       c.note, c.photo_ids,
        {ITEM_DONE} AS done,
        ST_AsGeoJSON(kp.geom, 7)::json AS place_geometry, kp.name AS place_name
 FROM task_item ti
