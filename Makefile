@@ -21,6 +21,7 @@ run: setup seed
 
 test: system venv env web test-db
 	$(WITH_ENV) $(VENV)/bin/ruff check .
+	$(WITH_ENV) $(VENV)/bin/lint-imports
 	$(WITH_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
 
 setup: system venv env web db migrate
@@ -81,6 +82,7 @@ load: setup
 
 lint:
 	$(WITH_ENV) $(VENV)/bin/ruff check .
+	$(WITH_ENV) $(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/pwa/dist
