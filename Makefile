@@ -21,6 +21,7 @@ run: setup seed
 
 test: system venv env web test-db
 	$(WITH_ENV) $(VENV)/bin/ruff check .
+	$(WITH_ENV) $(VENV)/bin/lint-imports
 	$(WITH_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
 
 setup: system venv env web db migrate
@@ -63,7 +64,7 @@ test-db:
 	@$(WITH_ENV) bash -c 'deploy/provision-postgis.sh --recreate "$${TEST_DB_NAME:-gridpatrol_test}"'
 
 migrate:
-	$(WITH_ENV) $(VENV)/bin/flask db upgrade heads
+	$(WITH_ENV) $(VENV)/bin/flask db upgrade
 
 seed:
 	$(WITH_ENV) $(VENV)/bin/flask seed-demo
@@ -81,6 +82,7 @@ load: setup
 
 lint:
 	$(WITH_ENV) $(VENV)/bin/ruff check .
+	$(WITH_ENV) $(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/pwa/dist

@@ -63,7 +63,7 @@ def migrate_and_seed(url, workers):
     """Migrate, seed the demo street, then add a bench street with one grid, worker and person per worker."""
     env = {"DATABASE_URL": url, "LOG_LEVEL": "warning"}
     flask = str(ROOT / ".venv" / "bin" / "flask")
-    run([flask, "db", "upgrade", "heads"], env=env)
+    run([flask, "db", "upgrade"], env=env)
     run([flask, "seed-demo"], env=env)
     code = f"from bench.loadsim import seed_bench_street; seed_bench_street({workers})"
     run([sys.executable, "-c", code], env=env)

@@ -51,7 +51,7 @@ def create_database(name):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(name)})
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade(revision="head")
     return app
 
 

@@ -211,7 +211,7 @@ run_as_app() {
 
 migrate() {
   say "applying migrations"
-  run_as_app "$APP_DIR/.venv/bin/flask" db upgrade heads
+  run_as_app "$APP_DIR/.venv/bin/flask" db upgrade
 }
 
 enable_site() {

@@ -39,32 +39,13 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from patrol.areas.routes import blp as areas_blp
-    from patrol.audit.routes import blp as audit_blp
-    from patrol.auth.routes import blp as auth_blp
     from patrol.extensions import api
-    from patrol.system.routes import blp as system_blp
+    from patrol.features import blueprints
     from patrol.system.routes import pages
 
-    for blueprint in (system_blp, auth_blp, areas_blp, audit_blp, *feature_blueprints()):
+    for blueprint in blueprints():
         api.register_blueprint(blueprint)
     app.register_blueprint(pages)
-
-
-def feature_blueprints():
-    """Blueprints of the feature packages (patrols, incidents, people, …) that exist."""
-    import importlib
-
-    found = []
-    for name in ("patrols", "incidents", "people", "tasks", "sync", "maps", "stats"):
-        try:
-            module = importlib.import_module(f"patrol.{name}.routes")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"patrol.{name}.routes" and exc.name != f"patrol.{name}":
-                raise
-            continue
-        found.extend(getattr(module, "blueprints", None) or [module.blp])
-    return found
 
 
 def register_errorhandlers(app):
@@ -74,9 +55,10 @@ def register_errorhandlers(app):
 
 
 def register_commands(app):
-    from patrol.cli import register
+    from patrol.features import cli_commands
 
-    register(app)
+    for command in cli_commands():
+        app.cli.add_command(command)
 
 
 def register_lean_paths(app):

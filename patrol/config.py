@@ -1,5 +1,7 @@
 """Settings read from environment variables and validated at start-up."""
 
+import base64
+import binascii
 import ipaddress
 import os
 from datetime import timedelta
@@ -23,14 +25,65 @@ def _int(env, name, default, minimum=None):
     return value
 
 
-def _float(env, name, default):
+def _float(env, name, default, minimum=None):
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+# Patrol quality and compliance thresholds (read by patrol.patrols through the app config).
+PATROL_NUMBERS = {
+    "PATROL_MAX_ACCURACY_M": 50.0,  # worse accuracy is flagged
+    "PATROL_MAX_SPEED_MPS": 7.0,  # implied speed above this on foot is a jump
+    "PATROL_FAR_OUTSIDE_M": 200.0,  # further than this from the grid is flagged
+    "PATROL_GAP_S": 120.0,  # fixes further apart than this are a gap, never bridged
+    "PATROL_MOVING_MPS": 0.5,  # a step slower than this is standing still
+    "PATROL_COVERAGE_CELL_M": 50.0,  # coverage counts the grid's cells of this size that a clean fix fell in
+    "PATROL_TRACKER_SILENCE_MIN": 15.0,  # a tracker patrol finishes itself after this silence
+    "PATROL_MAX_FIX_BEFORE_START_H": 12.0,  # fixes earlier than this before the start are refused
+    "PATROL_MAX_POINTS": 5000,  # points per request
+}
+# Key place thresholds (read by patrol.tasks through the app config).
+TASK_NUMBERS = {
+    "KEY_PLACE_CHECK_DISTANCE_M": 30.0,  # a clean patrol fix this close checks a key place
+    "KEY_PLACE_MAX_AREA_M2": 200_000.0,  # a key place polygon is small (a school, a market)
+    "KEY_PLACE_GRID_TOLERANCE_M": 20.0,  # how far a key place may stick out of its grid
+}
+
+
+def _numbers(env, defaults):
+    """Positive numbers, each of its default's type."""
+    return {
+        name: _int(env, name, default, minimum=1) if isinstance(default, int) else _float(env, name, default, 0.001)
+        for name, default in defaults.items()
+    }
+
+
+def _pii_key(name, encoded):
+    encoded = encoded.strip()
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError(f"{name} must be 32 random bytes in urlsafe base64 (make run writes one to .env)")
+    return encoded
+
+
+def _pii_keys(env, testing):
+    """PII_KEY (required unless testing) and PII_OLD_KEYS, each checked to be a 32-byte key."""
+    current = env.get("PII_KEY", "")
+    if current or not testing:
+        current = _pii_key("PII_KEY", current)
+    old = [_pii_key("PII_OLD_KEYS", part) for part in env.get("PII_OLD_KEYS", "").split(",") if part.strip()]
+    return current, old
 
 
 def _bool(env, name, default):
@@ -122,10 +175,13 @@ def load_config(env=None, overrides=None):
     if language not in ("zh-CN", "en"):
         raise ConfigError("DEFAULT_LANGUAGE must be zh-CN or en")
 
+    secret_key = _required_secret(env, "SECRET_KEY", testing)
+    pii_key, pii_old_keys = _pii_keys(env, testing)
     config = {
         "TESTING": testing,
-        "SECRET_KEY": _required_secret(env, "SECRET_KEY", testing),
-        "PII_KEY": env.get("PII_KEY", ""),
+        "SECRET_KEY": secret_key,
+        "PII_KEY": pii_key,
+        "PII_OLD_KEYS": pii_old_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {
@@ -166,6 +222,11 @@ def load_config(env=None, overrides=None):
         "BASEMAP_CRS": _choice(env, "BASEMAP_CRS", "wgs84", ("wgs84", "gcj02")),
         "BASEMAP_MAX_ZOOM": _int(env, "BASEMAP_MAX_ZOOM", 18, minimum=1),
         "PASSWORD_HASH_FAST": testing,
+        **_numbers(env, PATROL_NUMBERS),
+        **_numbers(env, TASK_NUMBERS),
+        # Set by the gunicorn config when several workers share the metrics (prometheus_client reads it too).
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR", ""),
+        "DEMO_PASSWORD": env.get("DEMO_PASSWORD") or "gridpatrol-demo",  # the demo logins of `flask seed-demo`
         # flask-smorest / OpenAPI
         "API_TITLE": "GridPatrol 网格巡查 API",
         "API_VERSION": "v1",

@@ -41,6 +41,13 @@ class NotFound(DomainError):
     status_code = 404
 
 
+def replay_or_conflict(earlier, same, message, errors=None):
+    """An idempotent create met its id again: the earlier record when `same` (a replay), else 409."""
+    if not same:
+        raise Conflict(message, errors)
+    return earlier
+
+
 class Conflict(DomainError):
     status_code = 409
 

@@ -30,7 +30,7 @@ def app(tmp_path_factory):
         }
     )
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade(revision="head")
     yield app
     with app.app_context():
         db.engines[None].dispose()  # close pooled connections before the app is garbage-collected

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0002_patrols"
 down_revision = "0001_foundation"
-branch_labels = ("patrols",)
+branch_labels = None
 depends_on = None
 
 

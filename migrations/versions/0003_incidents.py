@@ -1,7 +1,7 @@
 """incidents and photos
 
 Revision ID: 0003_incidents
-Revises: 0001_foundation
+Revises: 0002_patrols
 Create Date: 2026-11-23 14:02:12.389397
 
 """
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0003_incidents'
-down_revision = '0001_foundation'
-branch_labels = ('incidents',)
+down_revision = "0002_patrols"
+branch_labels = None
 depends_on = None
 
 CATEGORIES = [('01',

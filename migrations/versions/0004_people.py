@@ -1,7 +1,7 @@
 """people: special-population registry with encrypted PII, visits, visit intervals
 
 Revision ID: 0004_people
-Revises: 0001_foundation
+Revises: 0003_incidents
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_people"
-down_revision = "0001_foundation"
-branch_labels = ("people",)
+down_revision = "0003_incidents"
+branch_labels = None
 depends_on = None
 
 def upgrade():

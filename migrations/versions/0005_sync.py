@@ -1,7 +1,7 @@
 """sync: record of applied phone operations
 
 Revision ID: 0005_sync
-Revises: 0001_foundation
+Revises: 0004_people
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_sync"
-down_revision = "0001_foundation"
-branch_labels = ("sync",)
+down_revision = "0004_people"
+branch_labels = None
 depends_on = None
 
 

@@ -1,7 +1,7 @@
 """tasks: duty list, pushed tasks and items, budgets, key places, patrol participants
 
 Revision ID: 0007_tasks
-Revises: 0001_foundation
+Revises: 0005_sync
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_tasks"
-down_revision = "0001_foundation"
-branch_labels = ("tasks",)
+down_revision = "0005_sync"
+branch_labels = None
 depends_on = None
 
 

@@ -1,13 +1,13 @@
 """patrols: partial index on patrols that do not count, for the compliance statistics' miss reasons
 
 Revision ID: 0008_patrol_misses
-Revises: 0002_patrols
+Revises: 0007_tasks
 """
 
 from alembic import op
 
 revision = "0008_patrol_misses"
-down_revision = "0002_patrols"
+down_revision = "0007_tasks"
 branch_labels = None
 depends_on = None
 

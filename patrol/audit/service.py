@@ -8,6 +8,7 @@ from flask import has_request_context, request
 from sqlalchemy import select, text
 
 from patrol.audit.models import AuditEntry
+from patrol.auth import roles
 from patrol.extensions import db
 
 GENESIS = "0" * 64
@@ -86,7 +87,7 @@ def list_entries(user, action=None, before_id=None, limit=100):
     """Audit entries in the caller's area, newest first (admins and street reviewers)."""
     from patrol.auth.scope import area_prefix, require_role
 
-    require_role(user, "admin", "street_reviewer")
+    require_role(user, *roles.STREET_STAFF)
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     prefix = area_prefix(user)
     if prefix is not None:

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from patrol.areas.models import Area
 from patrol.extensions import db
 
-ROLES = ("worker", "community_admin", "street_reviewer", "department", "admin")
-
 
 class User(db.Model):
     __tablename__ = "app_user"

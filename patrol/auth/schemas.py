@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from patrol.auth.models import ROLES
+from patrol.auth.roles import ROLES
 
 
 class LoginRequest(Schema):

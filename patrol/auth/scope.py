@@ -7,8 +7,6 @@ from patrol.areas.models import Area, GridAssignment
 from patrol.errors import Forbidden
 from patrol.localtime import today
 
-AREA_ROLES = ("community_admin", "street_reviewer", "department", "admin")
-
 
 def require_role(user, *roles):
     """Refuse unless the user has one of the roles."""

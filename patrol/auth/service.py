@@ -10,8 +10,10 @@ from sqlalchemy import bindparam, func, select, update
 
 from patrol.areas.models import Area
 from patrol.audit import service as audit
-from patrol.auth.models import ROLES, AuthToken, LoginAttempt, User
+from patrol.auth import roles
+from patrol.auth.models import AuthToken, LoginAttempt, User
 from patrol.auth.passwords import MIN_PASSWORD_LENGTH, burn_time, hash_password, verify_password
+from patrol.auth.roles import ROLES
 from patrol.auth.scope import covers_code, require_role
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from patrol.extensions import db
@@ -191,7 +193,7 @@ def create_user(username, password, role, full_name, area_code=None, actor=None,
 
 
 def _check_may_manage(actor, role, area):
-    require_role(actor, "admin", "street_reviewer", "community_admin")
+    require_role(actor, *roles.STAFF)
     allowed = {
         "admin": ROLES,
         "street_reviewer": ("worker", "community_admin", "department"),
@@ -205,7 +207,7 @@ def _check_may_manage(actor, role, area):
 
 def list_users(actor, role=None):
     """Users whose area lies inside the actor's area."""
-    require_role(actor, "admin", "street_reviewer", "community_admin")
+    require_role(actor, *roles.STAFF)
     query = select(User).outerjoin(Area, Area.id == User.area_id).order_by(User.username)
     if role:
         query = query.where(User.role == role)

@@ -1,6 +1,5 @@
 """`flask seed-demo`: the demo street, its users, and each feature's 30 days of history."""
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -9,7 +8,6 @@ from patrol.demo import street
 from patrol.localtime import today
 
 log = logging.getLogger(__name__)
-FEATURES_WITH_DEMO_DATA = ("patrols", "incidents", "people", "tasks")
 
 
 @dataclass
@@ -33,13 +31,9 @@ def seed_demo(password, days=30):
     street.seed_areas()
     workers = street.seed_users(password, first_day - timedelta(days=30))
     context = DemoContext(password=password, first_day=first_day, last_day=last_day, workers=workers)
-    for name in FEATURES_WITH_DEMO_DATA:
-        try:
-            module = importlib.import_module(f"patrol.{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"patrol.{name}.demo", f"patrol.{name}"):
-                raise
-            continue
+    from patrol.features import demo_seeders
+
+    for name, seed in demo_seeders():
         log.info("seeding demo %s", name)
-        module.seed(context)
+        seed(context)
     return context

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, require_role
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
 from patrol.extensions import db
@@ -86,7 +87,7 @@ def reportable_category(code):
 
 def create_category(user, data):
     """Add a category or sub-category (admin)."""
-    require_role(user, "admin")
+    require_role(user, *roles.ONLY_ADMIN)
     if category_by_code(data["code"]) is not None:
         raise Conflict(f"类别编码 {data['code']} 已存在 / category code taken", {"code": ["taken"]})
     parent = None
@@ -112,7 +113,7 @@ def create_category(user, data):
 
 def update_category(user, category_id, data):
     """Change name, default department, deadline, order or active flag (admin)."""
-    require_role(user, "admin")
+    require_role(user, *roles.ONLY_ADMIN)
     category = db.session.get(Category, category_id)
     if category is None:
         raise NotFound("类别不存在 / no such category")
@@ -163,7 +164,7 @@ def default_department(category, street_id):
 
 def create_department(user, data):
     """Add a department to a street (admin)."""
-    require_role(user, "admin")
+    require_role(user, *roles.ONLY_ADMIN)
     street = db.session.execute(
         select(Area).where(Area.code == data["street_code"], Area.level == "street")
     ).scalar_one_or_none()
@@ -184,7 +185,7 @@ def create_department(user, data):
 
 def update_department(user, department_id, data):
     """Rename, change phone or (de)activate a department (admin)."""
-    require_role(user, "admin")
+    require_role(user, *roles.ONLY_ADMIN)
     department = db.session.get(Department, department_id)
     if department is None or department not in list_departments(user):
         raise NotFound("部门不存在 / no such department")
@@ -207,7 +208,7 @@ def list_holidays(user, year=None):
 
 def put_holiday(user, day, name, is_workday):
     """Mark a day as a holiday or as a working day (调休); replaces an existing entry (admin)."""
-    require_role(user, "admin")
+    require_role(user, *roles.ONLY_ADMIN)
     db.session.execute(
         insert(Holiday)
         .values(day=day, name=name, is_workday=is_workday)
@@ -218,7 +219,7 @@ def put_holiday(user, day, name, is_workday):
 
 
 def delete_holiday(user, day):
-    require_role(user, "admin")
+    require_role(user, *roles.ONLY_ADMIN)
     holiday = db.session.get(Holiday, day)
     if holiday is None:
         raise NotFound("该日期不在日历中 / no calendar entry for that day")

@@ -106,7 +106,8 @@ class Incident(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("incident_category.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(10))
-    patrol_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    patrol_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patrol.id", ondelete="SET NULL"))
+    pending_patrol_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # a patrol not synced yet
     visit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     status: Mapped[str] = mapped_column(String(12))
     department_id: Mapped[int | None] = mapped_column(

@@ -1,4 +1,4 @@
-"""Incidents, their actions, categories, departments, holiday calendar, indicators (and photos)."""
+"""Incidents, their actions, categories, departments, holiday calendar and indicators."""
 
 from datetime import date
 
@@ -27,7 +27,6 @@ from patrol.incidents.schemas import (
     IncidentQuery,
     StatsQuery,
 )
-from patrol.photos.routes import blp as photos_blp
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents", description="事件上报与处置 / incidents")
 stats_blp = Blueprint("incident_stats", __name__, url_prefix="/api/v1/stats", description="事件指标 / indicators")
@@ -156,4 +155,4 @@ class IncidentIndicators(MethodView):
         return stats.indicators_response(current_user(), **query)
 
 
-blueprints = [blp, stats_blp, photos_blp]
+blueprints = [blp, stats_blp]

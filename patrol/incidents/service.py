@@ -12,9 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
+from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import area_prefix, require_role, visible_grid_ids
-from patrol.errors import Conflict, Forbidden, Invalid, NotFound
+from patrol.errors import Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.geo import GeometryError, in_china, parse_point, to_db, to_geojson
 from patrol.incidents import catalog, queries
@@ -23,7 +24,6 @@ from patrol.localtime import local_midnight, utcnow
 from patrol.photos import service as photos
 from patrol.photos.models import PhotoUse
 
-REPORTER_ROLES = ("worker", "community_admin", "street_reviewer", "admin")
 ACTIVE_STATUSES = ("dispatched", "in_progress", "resolved")  # the deadline runs
 
 
@@ -110,7 +110,7 @@ def _reported_at(value):
 
 def report_incident(user, data, *, commit=True):
     """Create an incident from a loaded report (replay of the same id returns it); -> (incident, created)."""
-    require_role(user, *REPORTER_ROLES)
+    require_role(user, *roles.FIELD_AND_STAFF)
     incident_id = data["id"] if isinstance(data["id"], uuid.UUID) else uuid.UUID(str(data["id"]))
     existing = db.session.get(Incident, incident_id)
     if existing is not None:
@@ -174,9 +174,8 @@ def _new_row(user, incident_id, data):
 
 
 def _replayed(user, incident):
-    if incident.reporter_id != user.id:
-        raise Conflict("该编号已被其他事件使用 / this id belongs to another incident", {"id": ["taken"]})
-    return incident, False
+    message = "该编号已被其他事件使用 / this id belongs to another incident"
+    return replay_or_conflict(incident, incident.reporter_id == user.id, message, {"id": ["taken"]}), False
 
 
 def report(user, data):
@@ -312,7 +311,7 @@ def incident_dict(incident, user, detail=False):
         "department": (
             {"id": incident.department.id, "name": incident.department.name} if incident.department else None
         ),
-        "patrol_id": incident.patrol_id,
+        "patrol_id": incident.patrol_id or incident.pending_patrol_id,
         "visit_id": incident.visit_id,
         "handled_on_spot": incident.handled_on_spot,
         "note": incident.note,

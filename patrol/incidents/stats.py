@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, covers_code, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
@@ -104,7 +105,7 @@ def _rate(part, whole):
 
 
 def _scope(user, area_id):
-    require_role(user, "community_admin", "street_reviewer", "department", "admin")
+    require_role(user, *roles.AREA_STAFF)
     prefix = area_prefix(user)
     if prefix == "":
         raise Forbidden("账号未绑定区域 / your account is not bound to an area")

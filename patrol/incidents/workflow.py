@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionFailed
 from patrol.extensions import db
 from patrol.incidents import catalog, service
@@ -13,7 +14,6 @@ from patrol.incidents.models import OPEN_STATUSES, IncidentEvent
 from patrol.localtime import utcnow
 from patrol.photos import service as photos
 
-REVIEWERS = ("street_reviewer", "admin")
 HANDLERS = ("department",)
 
 
@@ -26,15 +26,15 @@ class Transition:
 
 
 TRANSITIONS = {
-    "accept": Transition(("reported",), "accepted", REVIEWERS),  # 立案
-    "reject": Transition(("reported",), "rejected", REVIEWERS, note_required=True),  # 不予立案
-    "dispatch": Transition(("accepted",), "dispatched", REVIEWERS),  # 派遣
+    "accept": Transition(("reported",), "accepted", roles.STREET_STAFF),  # 立案
+    "reject": Transition(("reported",), "rejected", roles.STREET_STAFF, note_required=True),  # 不予立案
+    "dispatch": Transition(("accepted",), "dispatched", roles.STREET_STAFF),  # 派遣
     "start": Transition(("dispatched",), "in_progress", HANDLERS),  # 开始处置
     "resolve": Transition(("dispatched", "in_progress"), "resolved", HANDLERS, note_required=True),  # 处置反馈
-    "send_back": Transition(("resolved",), "dispatched", REVIEWERS, note_required=True),  # 返工
-    "close": Transition(("resolved",), "closed", REVIEWERS),  # 核查结案
-    "reopen": Transition(("closed",), "accepted", REVIEWERS, note_required=True),  # 重新打开
-    "merge": Transition(OPEN_STATUSES, "closed", REVIEWERS),  # 合并重复事件
+    "send_back": Transition(("resolved",), "dispatched", roles.STREET_STAFF, note_required=True),  # 返工
+    "close": Transition(("resolved",), "closed", roles.STREET_STAFF),  # 核查结案
+    "reopen": Transition(("closed",), "accepted", roles.STREET_STAFF, note_required=True),  # 重新打开
+    "merge": Transition(OPEN_STATUSES, "closed", roles.STREET_STAFF),  # 合并重复事件
 }
 ACTIONS = tuple(TRANSITIONS)
 

@@ -2,6 +2,8 @@
 
 from sqlalchemy import text
 
+from patrol.patrols.published import PATROL_DAYS
+
 _BBOX = "(NOT :has_bbox OR {geom} && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326))"
 _TIME = "(CAST(:t_start AS timestamptz) IS NULL OR {at} >= CAST(:t_start AS timestamptz))" \
     " AND (CAST(:t_end AS timestamptz) IS NULL OR {at} <= CAST(:t_end AS timestamptz))"  # fmt: skip
@@ -50,7 +52,7 @@ COLLECTIONS = {
         "title": "巡查 / patrols",
         "description": "巡查轨迹与核定指标（不含人员信息） / patrol tracks and their figures, no personal data",
         "from": (
-            "FROM patrol p JOIN area a ON a.id = p.grid_id"
+            f"FROM {PATROL_DAYS} p JOIN area a ON a.id = p.grid_id"
             f" WHERE {_GRID_SCOPE} AND (CAST(:worker_id AS int) IS NULL OR p.worker_id = CAST(:worker_id AS int))"
             f" AND {_BBOX.format(geom='p.track')} AND {_TIME.format(at='p.started_at')}"
         ),

@@ -12,6 +12,8 @@ latitude by (tile height / 8) * tan(lat) of the tile, under one tile unit everyw
 
 from sqlalchemy import text
 
+from patrol.patrols.published import PATROL_DAYS
+
 _ENV = """
 env AS (
     SELECT ST_TileEnvelope(:z, :x, :y) AS e3857,
@@ -43,7 +45,7 @@ tile AS MATERIALIZED (
         SELECT count(*) AS patrols,
                bool_or(p.valid) FILTER (WHERE p.shift = 'am') AS am,
                bool_or(p.valid) FILTER (WHERE p.shift = 'pm') AS pm
-        FROM patrol p WHERE p.grid_id = a.id AND p.local_date = :day
+        FROM {PATROL_DAYS} p WHERE p.grid_id = a.id AND p.local_date = :day
     ) d
     WHERE a.geom && env.e4326 AND {_GRID_SCOPE}
 )
@@ -66,7 +68,7 @@ tile AS MATERIALIZED (
     SELECT p.id::text AS id, p.grid_id, p.worker_id, p.shift, coalesce(p.valid, false) AS valid,
            round(coalesce(p.distance_m, 0))::int AS distance_m, coalesce(p.duration_s, 0) AS duration_s,
            {mvt_geom.format(geom="p.track")} AS geom
-    FROM patrol p CROSS JOIN env
+    FROM {PATROL_DAYS} p CROSS JOIN env
     WHERE p.grid_id IN (SELECT id FROM near) AND p.local_date = :day
       AND p.track IS NOT NULL AND p.track && env.e4326
       AND (CAST(:worker_id AS int) IS NULL OR p.worker_id = CAST(:worker_id AS int))

@@ -9,7 +9,6 @@ from marshmallow import RAISE, ValidationError
 from patrol.auth import current_user
 from patrol.errors import BadRequest, Invalid
 from patrol.patrols import gpx_import, rules, service, stats, trackers
-from patrol.patrols.cli import register as register_commands
 from patrol.patrols.schemas import (
     GpxImportResult,
     PatrolCollection,
@@ -169,6 +168,3 @@ class PatrolStats(MethodView):
     def get(self, query):
         """Compliance of 一日双巡 per grid, worker, day or community; format=csv|xlsx for files."""
         return stats.patrol_stats(current_user(), **query)
-
-
-register_commands(blp)

@@ -2,10 +2,10 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from patrol.config import PATROL_NUMBERS
 from patrol.geo import to_geojson
 from patrol.localtime import to_local
 from patrol.patrols.points import parse_points
-from patrol.patrols.settings import DEFAULTS
 
 
 class PatrolStart(Schema):
@@ -27,7 +27,7 @@ class PointsBatch(Schema):
     points = PointsField(
         required=True,
         metadata={
-            "description": f"up to {DEFAULTS['PATROL_MAX_POINTS']} fixes: "
+            "description": f"up to {PATROL_NUMBERS['PATROL_MAX_POINTS']} fixes: "
             "[fix_time_ms, lon, lat, accuracy_m, speed_mps|null, heading_deg|null]",
             "type": "array",
             "items": {"type": "array", "items": {"type": "number", "nullable": True}},

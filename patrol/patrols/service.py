@@ -9,8 +9,9 @@ from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.auth.scope import require_role, visible_grid_ids, worker_grid_ids
-from patrol.errors import Conflict, Forbidden, Invalid, NotFound
+from patrol.errors import Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import local_date, utcnow
 from patrol.patrols import queries
@@ -38,7 +39,7 @@ def _check_start_time(started_at):
 
 def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
     """Start a patrol with the client's UUID; a replay returns the same patrol. Returns (patrol, created)."""
-    require_role(user, "worker")
+    require_role(user, *roles.ONLY_WORKER)
     existing = db.session.get(Patrol, patrol_id)
     if existing is not None:
         return _replayed(user, existing, grid_id), False
@@ -68,9 +69,9 @@ def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
 
 
 def _replayed(user, patrol, grid_id):
-    if patrol.worker_id != user.id or patrol.grid_id != grid_id:
-        raise Conflict("该巡查编号已被使用 / this patrol id is already used for another patrol", {"id": str(patrol.id)})
-    return patrol
+    same = patrol.worker_id == user.id and patrol.grid_id == grid_id
+    message = "该巡查编号已被使用 / this patrol id is already used for another patrol"
+    return replay_or_conflict(patrol, same, message, {"id": str(patrol.id)})
 
 
 def own_patrol(user, patrol_id, lock=False):

@@ -1,20 +1,8 @@
-"""Patrol settings: app config first, then the environment, then the default."""
-
-import os
+"""Patrol settings, validated at start-up by patrol.config and read from the app config."""
 
 from flask import current_app
 
-DEFAULTS = {
-    "PATROL_MAX_ACCURACY_M": 50.0,  # worse accuracy is flagged
-    "PATROL_MAX_SPEED_MPS": 7.0,  # implied speed above this on foot is a jump
-    "PATROL_FAR_OUTSIDE_M": 200.0,  # further than this from the grid is flagged
-    "PATROL_GAP_S": 120.0,  # fixes further apart than this are a gap, never bridged
-    "PATROL_MOVING_MPS": 0.5,  # a step slower than this is standing still
-    "PATROL_COVERAGE_CELL_M": 50.0,  # coverage counts the grid's cells of this size that a clean fix fell in
-    "PATROL_TRACKER_SILENCE_MIN": 15.0,  # a tracker patrol finishes itself after this silence
-    "PATROL_MAX_FIX_BEFORE_START_H": 12.0,  # fixes earlier than this before the start are refused
-    "PATROL_MAX_POINTS": 5000,  # points per request
-}
+from patrol.config import PATROL_NUMBERS
 
 
 def setting(name):
@@ -24,7 +12,4 @@ def setting(name):
 
 def setting_in(config, name):
     """A patrol setting as a number, from a given app config (for code running outside an app context)."""
-    value = config.get(name)
-    if value is None:
-        value = os.environ.get(name) or DEFAULTS[name]
-    return type(DEFAULTS[name])(value)
+    return type(PATROL_NUMBERS[name])(config[name])

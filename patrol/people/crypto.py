@@ -53,7 +53,7 @@ def generate_key():
 def current_key():
     """The key new ciphertexts and blind indexes use."""
     config = current_app.config
-    encoded = config.get("PII_KEY") or os.environ.get("PII_KEY", "")
+    encoded = config.get("PII_KEY")
     if not encoded and config.get("TESTING"):
         encoded = TEST_KEY
     if not encoded:
@@ -64,9 +64,7 @@ def current_key():
 def all_keys():
     """The current key first, then every old key that still decrypts."""
     config = current_app.config
-    old = config.get("PII_OLD_KEYS")
-    if old is None:
-        old = os.environ.get("PII_OLD_KEYS", "")
+    old = config.get("PII_OLD_KEYS") or []
     if isinstance(old, str):
         old = [k for k in (part.strip() for part in old.split(",")) if k]
     keys = [current_key()] + [PiiKey(k) for k in old]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, require_role
 from patrol.errors import Conflict, Invalid
 from patrol.extensions import db
@@ -24,7 +25,7 @@ from patrol.localtime import today
 from patrol.people import categories as cats
 from patrol.people import idcard, pii
 from patrol.people.models import Person, PersonCategory
-from patrol.people.service import MANAGERS, _checked_workers, _place, _set_categories, _set_workers, scope_clause
+from patrol.people.service import _checked_workers, _place, _set_categories, _set_workers, scope_clause
 
 MAX_ROWS = 5000
 BASE_COLUMNS = (
@@ -308,7 +309,7 @@ def _create(user, parsed, grid):
 
 def import_ledger(user, stream, dry_run=True):
     """Dry run: report every bad row, store nothing. Real run: all rows or none; duplicates merge by ID number."""
-    require_role(user, *MANAGERS)
+    require_role(user, *roles.STAFF)
     problems, rows = parse(stream, user)
     result = {"dry_run": dry_run, "rows": len(rows), "created": 0, "updated": 0, "unchanged": 0, "problems": problems}
     if problems:

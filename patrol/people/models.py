@@ -117,7 +117,8 @@ class Visit(db.Model):
     condition: Mapped[str] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     photo_ids: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
-    patrol_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    patrol_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patrol.id", ondelete="SET NULL"), index=True)
+    pending_patrol_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # not synced yet
     incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(

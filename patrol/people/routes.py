@@ -30,7 +30,7 @@ from patrol.people.visit_schemas import (
 )
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1/people", description="特殊人群 / special populations")
-visits_blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits", description="走访 / visits", cli_group=None)
+visits_blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits", description="走访 / visits")
 stats_blp = Blueprint("visit_stats", __name__, url_prefix="/api/v1/stats", description="走访统计 / visit statistics")
 blueprints = [blp, visits_blp, stats_blp]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -185,13 +185,3 @@ class VisitStats(MethodView):
         return reports.visit_stats(
             current_user(), query["from_day"], query["to_day"], query["area_id"], query["group_by"], query["format"]
         )
-
-
-@visits_blp.cli.command("rotate-pii-key")
-def rotate_pii_key():
-    """Re-encrypt ID numbers and phones under PII_KEY (old keys listed in PII_OLD_KEYS)."""
-    import click
-
-    from patrol.people.pii import rotate_keys
-
-    click.echo(f"re-encrypted {rotate_keys()} person record(s) under the current key")

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from patrol.areas.models import Area, GridAssignment
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
+from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import active_assignment_clause, area_prefix, require_role, worker_grid_ids
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
@@ -17,13 +18,10 @@ from patrol.people import categories as cats
 from patrol.people import pii, queries
 from patrol.people.models import Person, PersonCategory, PersonWorker
 
-READERS = ("worker", "community_admin", "street_reviewer", "admin")
-MANAGERS = ("community_admin", "street_reviewer", "admin")
-
 
 def scope_of(user):
     """('grids', ids) for a worker, ('prefix', code) for area-bound staff, ('all', None) for an unbound admin."""
-    require_role(user, *READERS)
+    require_role(user, *roles.FIELD_AND_STAFF)
     if user.role == "worker":
         return "grids", db.session.execute(worker_grid_ids(user)).scalars().all()
     prefix = area_prefix(user)
@@ -203,7 +201,7 @@ def _refuse_duplicate(user, number, except_id=None):
 
 def create_person(user, data):
     """Register a person (community admin and up); the grid follows from the location."""
-    require_role(user, *MANAGERS)
+    require_role(user, *roles.STAFF)
     number = pii.checked_id_number(data["id_number"], data.get("gender"), data.get("birth_date"))
     phone = pii.checked_phone(data["phone"]) if data.get("phone") else None
     checked = _checked_categories(data["categories"])
@@ -240,7 +238,7 @@ def create_person(user, data):
 
 def update_person(user, person_id, data):
     """Change a person's record (community admin and up); only the fields given change."""
-    require_role(user, *MANAGERS)
+    require_role(user, *roles.STAFF)
     person = get_person(user, person_id, lock=True)
     try:
         changed = _apply_changes(user, person, data)
@@ -288,7 +286,7 @@ def _apply_changes(user, person, data):
 
 def reveal(user, person_id, reason):
     """Full ID number and phone for one person, with a reason, audited (community admin and up)."""
-    require_role(user, *MANAGERS)
+    require_role(user, *roles.STAFF)
     if not reason or len(reason.strip()) < 2:
         raise Invalid("查看原文须填写事由 / a reason is required", {"reason": ["required"]})
     person = get_person(user, person_id)
@@ -304,6 +302,6 @@ def person_location(person):
 
 def refuse_worker_export(user, unmasked, reason):
     if unmasked:
-        require_role(user, *MANAGERS)
+        require_role(user, *roles.STAFF)
         if not reason:
             raise Forbidden("导出原文须填写事由 / an unmasked export needs a reason", {"reason": ["required"]})

@@ -3,58 +3,34 @@
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from patrol.errors import Conflict, Invalid, NotFound
+from patrol.auth import roles
+from patrol.errors import Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.geo import from_db, to_db, to_geojson
 from patrol.localtime import local_date, utcnow
+from patrol.patrols import published as patrols
 from patrol.people import queries, service
 from patrol.people.models import Person, Visit
 
-VISIT_WRITERS = ("worker", "community_admin", "street_reviewer", "admin")
 MAX_AGE = timedelta(days=90)  # an offline phone may hold a visit for a long time; older is a clock error
-
-_PATROL_AT = text("""
-SELECT p.id FROM patrol p
-WHERE p.worker_id = :worker_id
-  AND p.started_at <= :at
-  AND coalesce(p.ended_at, p.started_at + interval '6 hours') >= :at
-  AND (p.grid_id = :grid_id
-       OR (p.track IS NOT NULL AND CAST(:lon AS float) IS NOT NULL
-           AND ST_DWithin(p.track::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, 200)))
-ORDER BY p.started_at DESC
-LIMIT 1
-""")
-
-
-def _patrols_exist():
-    return db.session.execute(text("SELECT to_regclass('public.patrol') IS NOT NULL")).scalar()
 
 
 def matching_patrol(worker_id, at, grid_id, location):
     """The worker's patrol running at that time in that grid (or passing within 200 m), if any."""
-    if not _patrols_exist():
-        return None
-    return db.session.execute(
-        _PATROL_AT,
-        {
-            "worker_id": worker_id,
-            "at": at,
-            "grid_id": grid_id,
-            "lon": location.x if location is not None else None,
-            "lat": location.y if location is not None else None,
-        },
-    ).scalar()
+    if location is None:
+        return patrols.patrol_near(worker_id, at, grid_id)
+    return patrols.patrol_near(worker_id, at, grid_id, location.x, location.y)
 
 
 def _checked_patrol(user, patrol_id):
     """An explicit patrol link; refused only when that patrol is known to be someone else's."""
-    if patrol_id is None or not _patrols_exist():
+    if patrol_id is None:
         return patrol_id
-    owner = db.session.execute(text("SELECT worker_id FROM patrol WHERE id = :id"), {"id": patrol_id}).scalar()
-    if owner is not None and owner != user.id:
+    facts = patrols.patrol_facts(patrol_id)
+    if facts is not None and facts["worker_id"] != user.id:
         raise Invalid("该巡查不是您的 / that patrol is not yours", {"patrol_id": ["another worker's patrol"]})
     return patrol_id
 
@@ -74,14 +50,18 @@ def visit_view(visit, person=None):
 
 
 def _replay(user, visit):
-    if visit.worker_id != user.id:
-        raise Conflict("该编号已被其他走访使用 / this id belongs to another visit", {"id": ["taken"]})
+    replay_or_conflict(
+        visit,
+        visit.worker_id == user.id,
+        "该编号已被其他走访使用 / this id belongs to another visit",
+        {"id": ["taken"]},
+    )
     return visit_view(visit), False
 
 
 def log_visit(user, data):
     """Record a visit; a replay of the same id returns the original. -> (view, created)."""
-    service.require_role(user, *VISIT_WRITERS)
+    service.require_role(user, *roles.FIELD_AND_STAFF)
     existing = db.session.get(Visit, data["id"])
     if existing is not None:
         return _replay(user, existing)
@@ -135,7 +115,7 @@ def log_visit(user, data):
 
 def _report_incident(user, visit, person, incident, location):
     """One entry, two records: the abnormal visit reports an incident in the same transaction."""
-    from patrol.incidents.service import report_incident
+    from patrol.incidents.published import report_incident
 
     if visit.condition != "异常":
         raise Invalid(
@@ -209,7 +189,7 @@ def _base_view(visit, person):
         "condition": visit.condition,
         "note": visit.note,
         "photo_ids": list(visit.photo_ids or []),
-        "patrol_id": visit.patrol_id,
+        "patrol_id": visit.patrol_id or visit.pending_patrol_id,
         "incident_id": visit.incident_id,
         "created_at": visit.created_at,
     }

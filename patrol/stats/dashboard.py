@@ -6,15 +6,16 @@ from flask import current_app
 from sqlalchemy import text
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.auth.scope import covers_code, require_grid, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
 from patrol.localtime import local_midnight, to_local, utcnow
-from patrol.maps.scope import map_scope
+from patrol.maps.published import map_scope
+from patrol.patrols.published import CLEAN_FIXES
 from patrol.stats import queries, sources
 from patrol.stats.columns import STATUS_ZH
 
-REVIEW_ROLES = ("community_admin", "street_reviewer", "department", "admin")
 MAX_DAYS = 92
 
 _AREAS = text("""
@@ -28,9 +29,9 @@ WHERE u.role = 'worker' AND u.active AND a.code LIKE :prefix || '%'
   AND ga.start_date <= :day AND (ga.end_date IS NULL OR ga.end_date >= :day)
 ORDER BY u.full_name, u.id
 """)
-_REPLAY = text("""
+_REPLAY = text(f"""
 SELECT extract(epoch FROM fix_time) * 1000 AS ms, ST_X(geom) AS lon, ST_Y(geom) AS lat
-FROM track_point WHERE patrol_id = :id AND flag = 0 AND fix_time BETWEEN :lo AND :hi ORDER BY fix_time
+FROM {CLEAN_FIXES} t WHERE patrol_id = :id AND fix_time BETWEEN :lo AND :hi ORDER BY fix_time
 """)
 
 
@@ -40,7 +41,7 @@ def _iso(value):
 
 def context(user, day):
     """Who is looking and the choices for the filters: communities, grids, workers, incident categories."""
-    require_role(user, *REVIEW_ROLES)
+    require_role(user, *roles.AREA_STAFF)
     scope = map_scope(user)
     areas = [dict(r) for r in db.session.execute(_AREAS, {"prefix": scope.prefix}).mappings()]
     workers = {}
@@ -48,9 +49,9 @@ def context(user, day):
         for row in db.session.execute(_WORKERS, {"prefix": scope.prefix, "day": day}).mappings():
             workers.setdefault(row["id"], {"id": row["id"], "name": row["full_name"], "grid_ids": []})
             workers[row["id"]]["grid_ids"].append(row["grid_id"])
-    from patrol.incidents import catalog
+    from patrol.incidents import published as incidents
 
-    categories = [{"code": c.code, "name": c.name} for c in catalog.list_categories(user) if c.parent_id is None]
+    categories = [{"code": c.code, "name": c.name} for c in incidents.list_categories(user) if c.parent_id is None]
     home = user.area
     return {
         "user": {"id": user.id, "username": user.username, "full_name": user.full_name, "role": user.role},
@@ -76,7 +77,7 @@ def _area_in_scope(user, area_id):
 
 def dashboard(user, date_from, date_to, area_id=None):
     """Series for the charts: compliance by day, incidents by category and status, closing on time, visits."""
-    require_role(user, *REVIEW_ROLES)
+    require_role(user, *roles.AREA_STAFF)
     if date_to < date_from or (date_to - date_from).days > MAX_DAYS:
         raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
     prefix = map_scope(user).prefix if area_id is None else _area_in_scope(user, area_id).code
@@ -115,18 +116,16 @@ def dashboard(user, date_from, date_to, area_id=None):
 
 def grid_day(user, grid_id, day):
     """A grid's day: its patrols with their figures and why one does not count, its incidents and visits."""
-    require_role(user, *REVIEW_ROLES)
+    require_role(user, *roles.AREA_STAFF)
     require_grid(user, grid_id)
-    from patrol.patrols import service as patrols
-    from patrol.patrols.schemas import patrol_properties
-    from patrol.patrols.stats import REASON_ZH
+    from patrol.patrols import published as patrols
 
     grid = db.session.get(Area, grid_id)
     found = [] if user.role == "department" else patrols.list_patrols(user, grid_id=grid_id, date=day)
     patrol_rows = []
     for patrol in sorted(found, key=lambda p: p.started_at):
-        props = patrol_properties(patrol)
-        props["reasons_zh"] = [REASON_ZH.get(r, r) for r in props["invalid_reasons"]]
+        props = patrols.patrol_properties(patrol)
+        props["reasons_zh"] = [patrols.REASON_ZH.get(r, r) for r in props["invalid_reasons"]]
         patrol_rows.append(props)
     params = {
         "grid_id": grid_id,
@@ -149,9 +148,9 @@ def grid_day(user, grid_id, day):
 
 
 def _visits(user, grid_id, day):
-    from patrol.people import visits
+    from patrol.people import published as people
 
-    rows = visits.list_visits(user, area_id=grid_id, from_day=day, to_day=day, limit=200)
+    rows = people.list_visits(user, area_id=grid_id, from_day=day, to_day=day, limit=200)
     return [
         {
             "id": str(v["id"]),
@@ -166,8 +165,8 @@ def _visits(user, grid_id, day):
 
 def replay(user, patrol_id):
     """The clean fixes of one patrol in time order, [[ms, lon, lat], …], for replaying its track."""
-    require_role(user, "community_admin", "street_reviewer", "admin")
-    from patrol.patrols import service as patrols
+    require_role(user, *roles.STAFF)
+    from patrol.patrols import published as patrols
 
     patrol = patrols.get_patrol(user, patrol_id)
     hi = patrol.ended_at or utcnow()
@@ -179,7 +178,7 @@ def replay(user, patrol_id):
 
 def overdue_people(user, area_id=None):
     """People overdue for a visit as GeoJSON points, masked (no personal data beyond the masked name)."""
-    require_role(user, "community_admin", "street_reviewer", "admin")
+    require_role(user, *roles.STAFF)
     features = []
     for row in sources.overdue_visits(user, area_id):
         if row["location"] is None:

@@ -8,17 +8,17 @@ from flask import Response
 from sqlalchemy import text
 
 from patrol.audit import service as audit
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, require_role
 from patrol.errors import Forbidden, Invalid
 from patrol.extensions import db
 from patrol.localtime import local_midnight, today
-from patrol.maps import ogc, ogc_queries
-from patrol.maps.scope import map_scope
+from patrol.maps import published as maps
+from patrol.patrols.published import CLEAN_FIXES, PATROL_DAYS
 from patrol.stats import columns as cols
 from patrol.stats import sources
 from patrol.tabular import table_response, xlsx_response
 
-EXPORT_ROLES = ("community_admin", "street_reviewer", "admin")
 TABLES = {
     "compliance": ("巡查达标", cols.COMPLIANCE),
     "incidents": ("事件处置", cols.INDICATORS),
@@ -47,7 +47,7 @@ def _rows(user, table, date_from, date_to, area_id):
 
 def export_table(user, table, fmt, date_from, date_to, area_id=None):
     """One statistics table (compliance per grid, incidents per category, visits per category) as CSV or XLSX."""
-    require_role(user, *EXPORT_ROLES)
+    require_role(user, *roles.STAFF)
     _check_range(date_from, date_to)
     title, columns = TABLES[table]
     rows = _rows(user, table, date_from, date_to, area_id)
@@ -58,7 +58,7 @@ def export_table(user, table, fmt, date_from, date_to, area_id=None):
 
 def export_workbook(user, date_from, date_to, area_id=None):
     """The three tables in one workbook, one sheet each."""
-    require_role(user, *EXPORT_ROLES)
+    require_role(user, *roles.STAFF)
     _check_range(date_from, date_to)
     sheets = []
     for table, (title, columns) in TABLES.items():
@@ -68,14 +68,14 @@ def export_workbook(user, date_from, date_to, area_id=None):
     return xlsx_response(sheets, f"statistics-{date_from}-{date_to}")
 
 
-_TRACK_POINTS = text("""
+_TRACK_POINTS = text(f"""
 SELECT p.id::text AS patrol_id, a.code AS grid_code, p.shift, p.local_date,
        ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat, t.fix_time
-FROM patrol p
+FROM {PATROL_DAYS} p
 JOIN area a ON a.id = p.grid_id
-JOIN track_point t ON t.patrol_id = p.id
+JOIN {CLEAN_FIXES} t ON t.patrol_id = p.id
  AND t.fix_time >= :start - interval '1 day' AND t.fix_time < :end + interval '1 day'
-WHERE p.local_date = :day AND t.flag = 0
+WHERE p.local_date = :day
   AND a.code LIKE :prefix || '%'
   AND (CAST(:grid_ids AS int[]) IS NULL OR a.id = ANY(CAST(:grid_ids AS int[])))
   AND (CAST(:worker_id AS int) IS NULL OR p.worker_id = CAST(:worker_id AS int))
@@ -104,7 +104,7 @@ def _gpx(rows):
 
 def export_tracks_gpx(user, day=None, grid_id=None):
     """The day's patrol tracks (clean fixes) as GPX 1.1, one <trk> per patrol."""
-    scope = map_scope(user)
+    scope = maps.map_scope(user)
     if scope.role == "department":
         raise Forbidden("部门账号无权导出巡查轨迹 / departments do not export patrol tracks")
     day = day or today()
@@ -130,23 +130,23 @@ LAYERS = {"grids": "grids", "tracks": "patrols", "incidents": "incidents"}
 def export_layer(user, layer, day=None):
     """A map layer of the day as one GeoJSON FeatureCollection (no personal data)."""
     collection = LAYERS[layer]
-    scope = map_scope(user)
+    scope = maps.map_scope(user)
     if collection == "patrols" and scope.role == "department":
         raise Forbidden("部门账号无权导出巡查轨迹 / departments do not export patrol tracks")
     day = day or today()
-    params = {**scope.params(), **ogc.parse_bbox(None), "limit": 100000, "offset": 0}
-    if ogc_queries.COLLECTIONS[collection]["time"]:
+    params = {**scope.params(), **maps.parse_bbox(None), "limit": 100000, "offset": 0}
+    if maps.COLLECTIONS[collection]["time"]:
         params.update(
             t_start=local_midnight(day), t_end=local_midnight(day + timedelta(days=1)) - timedelta(microseconds=1)
         )
     else:
         params.update(t_start=None, t_end=None)
-    rows = db.session.execute(ogc_queries.items_sql(collection), params).mappings().all()
+    rows = db.session.execute(maps.items_sql(collection), params).mappings().all()
     _audit(user, layer, "geojson", {"date": str(day)})
     body = {
         "type": "FeatureCollection",
         "name": f"{layer}-{day}",
-        "features": [ogc.feature(collection, r) for r in rows],
+        "features": [maps.feature(collection, r) for r in rows],
     }
     return Response(
         json.dumps(body, ensure_ascii=False),

@@ -8,6 +8,7 @@ from flask import current_app
 
 from patrol.areas.models import Area
 from patrol.audit import service as audit
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, covers_code, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
@@ -15,8 +16,6 @@ from patrol.localtime import local_midnight, utcnow
 from patrol.stats import columns as cols
 from patrol.stats import sources
 from patrol.stats.periods import period_of
-
-REPORT_ROLES = ("community_admin", "street_reviewer", "department", "admin")
 
 
 @dataclass
@@ -70,7 +69,7 @@ def report_area(user, area_id=None, code=None):
 
 def build_report(user, kind, day, area_id=None, code=None):
     """Every table of the report with its one-line summary."""
-    require_role(user, *REPORT_ROLES)
+    require_role(user, *roles.AREA_STAFF)
     area = report_area(user, area_id, code)
     period = period_of(kind, day)
     if period.start > period.end:

@@ -3,7 +3,6 @@
 import os
 from datetime import timedelta
 
-import click
 from flask import current_app, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -22,7 +21,7 @@ from patrol.stats.schemas import (
     day_or_today,
 )
 
-reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="报表 / reports", cli_group=None)
+reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="报表 / reports")
 exports_blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="导出 / exports")
 review_blp = Blueprint("review", __name__, url_prefix="/api/v1/review", description="街道审阅 / review page data")
 page_blp = Blueprint("review_page", __name__, url_prefix="/review")
@@ -49,17 +48,6 @@ class Report(MethodView):
             return render.as_json(report)
         reports.audit_download(user, report, query["format"])
         return render.as_html(report) if query["format"] == "html" else render.as_xlsx(report)
-
-
-@reports_blp.cli.command("report")
-@click.option("--period", type=click.Choice(PERIODS), required=True)
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--area", "code", required=True, help="street or community code")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, help=".xlsx or .html")
-def report_command(period, day, code, out):
-    """Write a generated 日报/周报/月报 of a street or community to an .xlsx or .html file."""
-    written = reports.write_report_file(period, day.date(), code, out)
-    click.echo(f"wrote {written}")
 
 
 @exports_blp.route("/<any(compliance, incidents, visits):table>")

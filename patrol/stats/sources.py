@@ -7,26 +7,26 @@ from patrol.stats.columns import STATUS_ZH
 
 def compliance_by_grid(user, start, end, area_id):
     """一日双巡 compliance per grid from the patrols feature, with its miss reasons as text."""
-    from patrol.patrols import stats
+    from patrol.patrols import published as patrols
 
-    rows = stats.compliance_rows(user, start, end, area_id, "grid")
+    rows = patrols.compliance_rows(user, start, end, area_id, "grid")
     for row in rows:
-        row["reasons_text"] = stats.reasons_text(row["reasons"])
+        row["reasons_text"] = patrols.reasons_text(row["reasons"])
     return rows
 
 
 def compliance_by_day(user, start, end, area_id=None):
     """Compliance per local day (dashboard series)."""
-    from patrol.patrols import stats
+    from patrol.patrols import published as patrols
 
-    return stats.compliance_rows(user, start, end, area_id, "day")
+    return patrols.compliance_rows(user, start, end, area_id, "day")
 
 
 def incident_indicators(user, start, end, area_id, group_by="category"):
     """按期结案率 and friends per category plus the total row (key None), from the incidents feature."""
-    from patrol.incidents import stats
+    from patrol.incidents import published as incidents
 
-    return stats.indicators(user, start, end, area_id, group_by)
+    return incidents.indicators(user, start, end, area_id, group_by)
 
 
 def incidents_by_category_and_status(window):
@@ -44,9 +44,9 @@ def overdue_incidents(window):
 
 def visits_by_category(user, start, end, area_id, group_by="category"):
     """Visits done, due, on time and overdue per person category, from the people feature."""
-    from patrol.people import reports
+    from patrol.people import published as people
 
-    return reports.visit_stats(user, start, end, area_id, group_by, "json")
+    return people.visit_stats(user, start, end, area_id, group_by, "json")
 
 
 def mask_name(name):
@@ -56,9 +56,9 @@ def mask_name(name):
 
 def overdue_visits(user, area_id=None, limit=500):
     """People overdue for a visit today, masked: grid, categories, due date, days overdue, location."""
-    from patrol.people import schedule
+    from patrol.people import published as people
 
-    items = schedule.due_list(user, area_id, within_days=0, limit=limit)
+    items = people.due_list(user, area_id, within_days=0, limit=limit)
     return [
         {
             "person_id": item["person_id"],

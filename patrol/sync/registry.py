@@ -1,32 +1,24 @@
-"""The operations and pull functions the feature packages offer, found at run time."""
+"""The operations and pull functions the feature packages offer (listed in patrol/features.py)."""
 
-import importlib
 from functools import cache
-
-FEATURES = ("patrols", "incidents", "people", "tasks")
 
 
 @cache
 def sync_modules():
-    """The `patrol.<feature>.sync_ops` modules that exist, in feature order."""
-    found = []
-    for name in FEATURES:
-        try:
-            found.append(importlib.import_module(f"patrol.{name}.sync_ops"))
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"patrol.{name}.sync_ops", f"patrol.{name}"):
-                raise
-    return tuple(found)
+    """The `patrol.<feature>.sync_ops` modules, in feature order."""
+    from patrol.features import sync_modules as listed
+
+    return listed()
 
 
 def operations():
     """{op name: apply_fn} over every feature."""
     merged = {}
     for module in sync_modules():
-        merged.update(getattr(module, "OPERATIONS", {}))
+        merged.update(module.OPERATIONS)
     return merged
 
 
 def pull_functions():
     """The features' pull(user, since) functions."""
-    return [module.pull for module in sync_modules() if hasattr(module, "pull")]
+    return [module.pull for module in sync_modules()]

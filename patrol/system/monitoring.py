@@ -2,7 +2,6 @@
 
 import hmac
 import ipaddress
-import os
 import time
 
 from flask import Response, current_app, g, request
@@ -69,7 +68,7 @@ def exposition():
     """The Prometheus text exposition; aggregated over all gunicorn workers in multiprocess mode."""
     require_metrics_access()
     observe_pools(current_app)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if current_app.config["PROMETHEUS_MULTIPROC_DIR"]:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -7,16 +7,15 @@ from sqlalchemy import func, select
 
 from patrol.areas.models import Area
 from patrol.audit import service as audit
+from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import require_role, visible_grid_ids
-from patrol.errors import Conflict, Forbidden, Invalid, NotFound
+from patrol.errors import Conflict, Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
 from patrol.tasks import duty, items, queries
 from patrol.tasks.models import Task, TaskItem, WorkerBudget
-from patrol.tasks.streets import STREET_STAFF, require_street_staff, street_by_id, street_for
-
-PUSHERS = ("department", "street_reviewer", "admin")
+from patrol.tasks.streets import require_street_staff, street_by_id, street_for
 
 
 def _grids(user, grid_ids):
@@ -109,12 +108,12 @@ def _new_task(user, street, data, grids):
 
 def push_task(user, data):
     """Push a task down; -> (task view, created). A replay of the same id returns the original."""
-    require_role(user, *PUSHERS)
+    require_role(user, *roles.TASK_PUSHERS)
     if data.get("id") is not None:
         existing = db.session.get(Task, data["id"])
         if existing is not None:
-            if existing.created_by != user.id:
-                raise Conflict("任务编号已被使用 / this task id is taken", {"id": [str(data["id"])]})
+            same = existing.created_by == user.id
+            replay_or_conflict(existing, same, "任务编号已被使用 / this task id is taken", {"id": [str(data["id"])]})
             return task_view(existing), False
     grids = _grids(user, data["grid_ids"])
     street = street_by_id(db.session.execute(select(Area.id).where(Area.code == grids[0].code[:9])).scalar())
@@ -123,7 +122,7 @@ def push_task(user, data):
     if task.listed:
         planned = items.planned_items(task)
         over = budget_overrun(task, planned)
-        approved_now = data.get("accept_over_budget") and user.role in STREET_STAFF
+        approved_now = data.get("accept_over_budget") and user.role in roles.STREET_STAFF
         if over and not approved_now:
             task.over_budget = over
         else:

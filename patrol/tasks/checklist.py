@@ -6,8 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.auth.scope import require_role, visible_grid_ids
-from patrol.errors import Conflict, Invalid, NotFound
+from patrol.errors import Conflict, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
 from patrol.photos.service import attach_photos
@@ -75,7 +76,7 @@ def item_views(user, task_id=None, worker_id=None, item_id=None, due_from=None):
 
 def my_items(user, include_done=False):
     """The worker's checklist: items of delivered tasks not past due more than a week."""
-    require_role(user, "worker")
+    require_role(user, *roles.ONLY_WORKER)
     views = item_views(user, due_from=today() - timedelta(days=7))
     return views if include_done else [view for view in views if not view["done"]]
 
@@ -107,11 +108,13 @@ def _patrol_link(user, item, completed_at, patrol_id):
 
 def complete_item(user, item_id, data):
     """One tap (+ photo when required) completes an item; -> (item view, created)."""
-    require_role(user, "worker")
+    require_role(user, *roles.ONLY_WORKER)
     earlier = db.session.get(TaskCompletion, data["id"])
     if earlier is not None:
-        if earlier.worker_id != user.id or earlier.item_id != item_id:
-            raise Conflict("完成记录编号已被使用 / this completion id is taken", {"id": [str(data["id"])]})
+        same = earlier.worker_id == user.id and earlier.item_id == item_id
+        replay_or_conflict(
+            earlier, same, "完成记录编号已被使用 / this completion id is taken", {"id": [str(data["id"])]}
+        )
         return _view_of(user, item_id), False
     item, task = _own_item(user, item_id)
     if db.session.execute(select(TaskCompletion.id).where(TaskCompletion.item_id == item.id)).first():

@@ -12,6 +12,7 @@ from patrol.auth.models import User
 from patrol.extensions import db
 from patrol.geo import from_db
 from patrol.localtime import local_midnight, today
+from patrol.patrols.published import PATROL_DAYS
 from patrol.tasks import admission, duty, keyplaces
 from patrol.tasks.models import KeyPlace, Task, WorkerBudget
 
@@ -132,10 +133,10 @@ def _tasks(reviewer, fire, context):
 def _joint_patrols(context):
     """About one patrol in six walked with the patrol team, some with a volunteer (only where none are recorded)."""
     db.session.execute(
-        text("""
+        text(f"""
         INSERT INTO patrol_participant (patrol_id, name, kind, added_by)
         SELECT p.id, n.name, n.kind, p.worker_id
-        FROM patrol p
+        FROM {PATROL_DAYS} p
         CROSS JOIN (VALUES ('综治巡防队 李队长', 'team', 0), ('志愿者 王阿姨', 'volunteer', 1)) AS n(name, kind, k)
         WHERE p.local_date BETWEEN :first AND :last AND abs(hashtext(p.id::text)) % 6 = 0
           AND (n.k = 0 OR abs(hashtext(p.id::text)) % 12 = 0)

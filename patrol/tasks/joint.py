@@ -2,6 +2,7 @@
 
 from sqlalchemy import delete, select
 
+from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import can_access_grid, require_grid, require_role, visible_grid_ids
 from patrol.errors import Invalid, NotFound
@@ -45,7 +46,7 @@ def participants_view(facts):
 
 def set_participants(user, patrol_id, participants):
     """Replace the participants of the caller's own patrol; -> (view, changed). Replays change nothing."""
-    require_role(user, "worker")
+    require_role(user, *roles.ONLY_WORKER)
     if len(participants) > MAX_PARTICIPANTS:
         raise Invalid(f"参与人最多 {MAX_PARTICIPANTS} 名 / too many participants", {"participants": ["too many"]})
     facts = _patrol(user, patrol_id, writing=True)
@@ -72,7 +73,7 @@ def get_participants(user, patrol_id):
 
 def joint_figures(user, from_day, to_day, grid_id=None):
     """Per grid patrols and person-hours; per worker the patrols credited (own + joined in their grid)."""
-    require_role(user, "community_admin", "street_reviewer", "admin", "worker")
+    require_role(user, *roles.FIELD_AND_STAFF)
     if to_day < from_day or (to_day - from_day).days > 366:
         raise Invalid("日期范围无效（最多一年） / the range must be at most a year", {"to": ["invalid range"]})
     if grid_id is not None:

@@ -3,12 +3,13 @@
 from sqlalchemy import text
 
 from patrol.extensions import db
+from patrol.patrols.published import PATROL_DAYS
 
-_PATROLS = """
+_PATROLS = f"""
 WITH p AS (
     SELECT p.id, p.grid_id, p.worker_id, p.local_date,
            coalesce(p.duration_s, extract(epoch FROM p.ended_at - p.started_at)) / 3600.0 AS hours
-    FROM patrol p
+    FROM {PATROL_DAYS} p
     WHERE p.grid_id = ANY(:grid_ids) AND p.local_date BETWEEN :from_day AND :to_day AND p.ended_at IS NOT NULL
 ), others AS (
     SELECT pp.patrol_id, count(*) AS n FROM patrol_participant pp JOIN p ON p.id = pp.patrol_id GROUP BY pp.patrol_id

@@ -8,8 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, can_access_grid, require_grid, require_role, visible_grid_ids
-from patrol.errors import Conflict, Invalid, NotFound
+from patrol.errors import Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.geo import in_china, to_db
 from patrol.localtime import local_midnight, today, utcnow
@@ -18,7 +19,6 @@ from patrol.tasks import place_queries
 from patrol.tasks.models import KeyPlace, KeyPlaceNote
 from patrol.tasks.settings import setting, timezone_name
 
-STAFF = ("community_admin", "street_reviewer", "admin")
 FUTURE_SLACK = timedelta(minutes=10)
 
 _FITS = text("""
@@ -56,7 +56,7 @@ def _grid_for(user, geom, grid_id):
 
 def create_key_place(user, data):
     """Add a key place (community admin and up); its grid follows from the geometry unless named."""
-    require_role(user, *STAFF)
+    require_role(user, *roles.STAFF)
     grid = _grid_for(user, data["geometry"], data.get("grid_id"))
     _check_shape(data["geometry"], grid)
     place = KeyPlace(
@@ -86,7 +86,7 @@ def _place_in_scope(user, place_id, lock=False):
 
 def update_key_place(user, place_id, data):
     """Change a key place's name, category, frequency, shape or retire it (active=false)."""
-    require_role(user, *STAFF)
+    require_role(user, *roles.STAFF)
     place = _place_in_scope(user, place_id, lock=True)
     if "geometry" in data:
         _check_shape(data["geometry"], db.session.get(Area, place.grid_id))
@@ -110,12 +110,13 @@ def list_key_places(user, grid_id=None, since=None):
 
 def note_key_place(user, place_id, data):
     """A worker's one-tap note or photo at a key place; -> (note, created). Idempotent by the phone's id."""
-    require_role(user, "worker")
+    require_role(user, *roles.ONLY_WORKER)
     earlier = db.session.get(KeyPlaceNote, data["id"])
     if earlier is not None:
-        if earlier.worker_id != user.id or earlier.key_place_id != place_id:
-            raise Conflict("记录编号已被使用 / this note id is taken", {"id": [str(data["id"])]})
-        return earlier, False
+        same = earlier.worker_id == user.id and earlier.key_place_id == place_id
+        return replay_or_conflict(
+            earlier, same, "记录编号已被使用 / this note id is taken", {"id": [str(data["id"])]}
+        ), False
     place = _place_in_scope(user, place_id)
     noted_at = data.get("noted_at") or utcnow()
     if noted_at > utcnow() + FUTURE_SLACK:

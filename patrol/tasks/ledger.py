@@ -2,6 +2,7 @@
 
 from sqlalchemy import text
 
+from patrol.auth import roles
 from patrol.auth.scope import require_grid, require_role, visible_grid_ids
 from patrol.errors import Invalid
 from patrol.extensions import db
@@ -83,7 +84,7 @@ COLUMNS = [
 
 
 def _params(user, period, from_day, to_day, grid_id, worker_id):
-    require_role(user, "community_admin", "street_reviewer", "department", "admin", "worker")
+    require_role(user, *roles.EVERYONE)
     if period not in ("week", "month"):
         raise Invalid("周期应为 week 或 month / period must be week or month", {"period": ["week or month"]})
     if to_day < from_day or (to_day - from_day).days > 400:

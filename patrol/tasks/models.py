@@ -145,7 +145,8 @@ class TaskCompletion(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("task_item.id", ondelete="CASCADE"), unique=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="RESTRICT"), index=True)
     completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    patrol_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    patrol_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patrol.id", ondelete="SET NULL"), index=True)
+    pending_patrol_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # a patrol not synced yet
     note: Mapped[str | None] = mapped_column(Text)
     photo_ids: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -219,7 +220,7 @@ class PatrolParticipant(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patrol_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    patrol_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patrol.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(50))
     kind: Mapped[str] = mapped_column(String(10))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))

@@ -3,12 +3,13 @@
 from sqlalchemy import text
 
 from patrol.extensions import db
+from patrol.patrols.published import CLEAN_FIXES, PATROL_DAYS
 
 # A place is checked on a day when a clean fix of a patrol of its grid on that day lies within
 # :distance metres of it, or when a worker left a note there. A place checked every N days is due on
 # a day unless it was already checked in the N-1 days before. The box prefilter is generous:
 # one degree of longitude is more than 60 km anywhere in China.
-_CHECKS = """
+_CHECKS = f"""
 WITH days AS (
     SELECT CAST(d AS date) AS day
     FROM generate_series(CAST(:from_day AS date), CAST(:to_day AS date), interval '1 day') d
@@ -21,8 +22,8 @@ WITH days AS (
 ), checks AS (
     SELECT DISTINCT pl.id AS place_id, p.local_date AS day
     FROM places pl
-    JOIN patrol p ON p.grid_id = pl.grid_id AND p.local_date BETWEEN :look_from AND :to_day
-    JOIN track_point tp ON tp.patrol_id = p.id AND tp.flag = 0
+    JOIN {PATROL_DAYS} p ON p.grid_id = pl.grid_id AND p.local_date BETWEEN :look_from AND :to_day
+    JOIN {CLEAN_FIXES} tp ON tp.patrol_id = p.id
          AND tp.fix_time >= :t0 AND tp.fix_time < :t1
          AND tp.geom && pl.box
          AND ST_DWithin(CAST(tp.geom AS geography), pl.geog, :distance)

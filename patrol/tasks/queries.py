@@ -3,10 +3,12 @@
 from sqlalchemy import text
 
 from patrol.extensions import db
+from patrol.patrols import published as patrols
+from patrol.patrols.published import PATROL_DAYS
 
 # Whether a task item (alias ti, its task t) is done: tapped, or fulfilled from what the worker already
 # recorded between the task's counts_from and its due date (visits, patrols incl. joint ones, incidents).
-ITEM_DONE = """
+ITEM_DONE = f"""
 coalesce(EXISTS (SELECT 1 FROM task_completion c WHERE c.item_id = ti.id)
  OR (t.fulfil_by = 'visit' AND ti.person_id IS NOT NULL AND EXISTS (
         SELECT 1 FROM visit v WHERE v.person_id = ti.person_id
@@ -15,7 +17,7 @@ coalesce(EXISTS (SELECT 1 FROM task_completion c WHERE c.item_id = ti.id)
         SELECT count(*) FROM visit v WHERE v.worker_id = ti.worker_id AND v.grid_id = ti.grid_id
            AND v.visit_date BETWEEN t.counts_from AND t.due_date) >= ti.units)
  OR (t.fulfil_by = 'patrol' AND (
-        SELECT count(*) FROM patrol p WHERE p.grid_id = ti.grid_id
+        SELECT count(*) FROM {PATROL_DAYS} p WHERE p.grid_id = ti.grid_id
            AND p.local_date BETWEEN t.counts_from AND t.due_date
            AND p.ended_at IS NOT NULL AND p.valid IS NOT FALSE
            AND (p.worker_id = ti.worker_id OR EXISTS (
@@ -30,7 +32,8 @@ _ITEMS = text(f"""
 SELECT ti.id, ti.task_id, ti.worker_id, ti.grid_id, ti.key_place_id, ti.person_id, ti.label, ti.units,
        ti.updated_at, t.title, t.type_code, t.type_name, t.instruction, t.due_date, t.photo_required,
        t.fulfil_by, t.minutes_per_item, t.department_id,
-       c.id AS completion_id, c.completed_at, c.patrol_id, c.note, c.photo_ids,
+       c.id AS completion_id, c.completed_at, coalesce(c.patrol_id, c.pending_patrol_id) AS patrol_id,
+       c.note, c.photo_ids,
        {ITEM_DONE} AS done,
        ST_AsGeoJSON(kp.geom, 7)::json AS place_geometry, kp.name AS place_name
 FROM task_item ti
@@ -87,24 +90,11 @@ def persons_in_grids(person_ids, grid_ids):
     return db.session.execute(_PERSONS, {"ids": list(person_ids), "grid_ids": list(grid_ids)}).all()
 
 
-_RUNNING_PATROL = text("""
-SELECT id FROM patrol
-WHERE worker_id = :worker_id AND grid_id = :grid_id AND started_at <= :at
-  AND (ended_at IS NULL OR ended_at >= :at)
-ORDER BY started_at DESC LIMIT 1
-""")
-
-
 def running_patrol(worker_id, grid_id, at):
     """The worker's patrol of that grid under way at that moment, if any."""
-    return db.session.execute(_RUNNING_PATROL, {"worker_id": worker_id, "grid_id": grid_id, "at": at}).scalar()
-
-
-_PATROL = text("""
-SELECT id, worker_id, grid_id, local_date, started_at, ended_at FROM patrol WHERE id = :id
-""")
+    return patrols.running_patrol(worker_id, grid_id, at)
 
 
 def patrol_facts(patrol_id):
     """The few facts of a patrol this feature needs (worker, grid, day, times), or None."""
-    return db.session.execute(_PATROL, {"id": patrol_id}).mappings().first()
+    return patrols.patrol_facts(patrol_id)

@@ -1,25 +1,13 @@
-"""Task settings: app config first, then the environment, then the default."""
-
-import os
+"""Task settings, validated at start-up by patrol.config and read from the app config."""
 
 from flask import current_app
 
-DEFAULTS = {
-    "KEY_PLACE_CHECK_DISTANCE_M": 30.0,  # a clean patrol fix this close checks a key place
-    "KEY_PLACE_MAX_AREA_M2": 200_000.0,  # a key place polygon is small (a school, a market)
-    "KEY_PLACE_GRID_TOLERANCE_M": 20.0,  # how far a key place may stick out of its grid
-}
+from patrol.config import TASK_NUMBERS
 
 
 def setting(name):
     """A task setting as a number."""
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name) or DEFAULTS[name]
-    try:
-        return type(DEFAULTS[name])(value)
-    except ValueError:
-        return DEFAULTS[name]
+    return type(TASK_NUMBERS[name])(current_app.config[name])
 
 
 def timezone_name():

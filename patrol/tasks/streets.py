@@ -3,11 +3,10 @@
 from sqlalchemy import select
 
 from patrol.areas.models import Area
+from patrol.auth import roles
 from patrol.auth.scope import area_prefix, covers_code, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
-
-STREET_STAFF = ("admin", "street_reviewer")
 
 
 def street_by_id(street_id):
@@ -44,6 +43,6 @@ def _inside_street(user, street):
 
 def require_street_staff(user, street):
     """Only admins and the street's reviewers keep the duty list, budgets and admission decisions."""
-    require_role(user, *STREET_STAFF)
+    require_role(user, *roles.STREET_STAFF)
     if not covers_code(user, street.code):
         raise Forbidden("该街道不在您的管辖范围内 / this street is outside your area")

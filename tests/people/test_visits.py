@@ -263,3 +263,31 @@ def test_visit_during_a_patrol_is_linked_to_it(worker, community, demo):
     assert before["patrol_id"] is None
     by_someone_else = visit(community, person, 0, visited_at=(started + timedelta(minutes=20)).isoformat())
     assert by_someone_else["patrol_id"] is None
+
+
+def test_visit_and_incident_naming_a_patrol_synced_later_are_linked_when_it_arrives(worker, community, demo):
+    from patrol.incidents import catalog
+
+    catalog.seed_categories()
+    person = register(community, 43, [ELDERLY])
+    patrol_id = str(uuid.uuid4())
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    created = visit(worker, person, 0, patrol_id=patrol_id)
+    incident = worker.post(
+        "/api/v1/incidents",
+        json={"id": str(uuid.uuid4()), "location": point(GRID_1), "category": "0602", "description": "占道",
+              "source": "patrol", "patrol_id": patrol_id},
+    )  # fmt: skip
+    assert incident.status_code == 201, incident.get_json()
+    assert created["patrol_id"] == patrol_id and incident.get_json()["patrol_id"] == patrol_id
+    linked = "SELECT count(*) FROM {} WHERE patrol_id = :id AND pending_patrol_id IS NULL"
+    assert db.session.execute(text(linked.format("visit")), {"id": patrol_id}).scalar() == 0
+    grid = next(g for _, g in demo["workers"] if g.code == "330106010001001")
+    response = worker.post(
+        "/api/v1/patrols", json={"id": patrol_id, "grid_id": grid.id, "started_at": started.isoformat()}
+    )
+    assert response.status_code == 201, response.get_json()
+    db.session.remove()
+    for table in ("visit", "incident"):
+        assert db.session.execute(text(linked.format(table)), {"id": patrol_id}).scalar() == 1, table
+    assert worker.get(f"/api/v1/visits/{created['id']}").get_json()["patrol_id"] == patrol_id

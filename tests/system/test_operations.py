@@ -10,6 +10,8 @@ from patrol.config import ConfigError, load_config
 from patrol.system import logs, service
 from tests.conftest import assert_error_shape
 
+PII_KEY = "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="  # any 32-byte key; PII_KEY is required at start
+
 
 def test_ready_when_database_and_migrations_are_current(client):
     response = client.get("/api/v1/ready")
@@ -110,7 +112,7 @@ def test_metrics_allowed_for_a_configured_network_or_the_token(app):
 
 
 def test_operations_settings_are_validated():
-    base = {"SECRET_KEY": "x" * 40}
+    base = {"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY}
     config = load_config({**base, "METRICS_ALLOW": "10.0.0.0/8, 192.168.1.7", "LOG_FORMAT": "text"})
     assert config["METRICS_ALLOW"] == ["10.0.0.0/8", "192.168.1.7/32"]
     assert config["LOG_FORMAT"] == "text"
@@ -123,9 +125,14 @@ def test_operations_settings_are_validated():
 
 
 def test_pgbouncer_mode_disables_prepared_statements_and_still_works(app):
-    options = load_config({"SECRET_KEY": "x" * 40, "DB_PGBOUNCER": "true"})["SQLALCHEMY_ENGINE_OPTIONS"]
+    options = load_config({"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY, "DB_PGBOUNCER": "true"})[
+        "SQLALCHEMY_ENGINE_OPTIONS"
+    ]
     assert options["connect_args"]["prepare_threshold"] is None
-    assert "prepare_threshold" not in load_config({"SECRET_KEY": "x" * 40})["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert (
+        "prepare_threshold"
+        not in load_config({"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY})["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    )
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], connect_args=options["connect_args"])
     try:
         with engine.connect() as connection:

@@ -157,3 +157,26 @@ def test_patrol_twice_is_fulfilled_by_recorded_patrols(street, department, grids
     assert checklist(worker) == []
     [item] = checklist(worker, include_done=True)
     assert item["done"] and item["done_by"] == "record"
+
+
+def test_a_completion_naming_a_patrol_synced_later_is_linked_when_the_patrol_arrives(street, department, grids, login):
+    list_type(street)
+    grid = grids["330106010001001"]
+    push(department, [grid.id])
+    worker = login("demo-worker")
+    [item] = checklist(worker)
+    patrol_id = str(uuid.uuid4())
+    done = worker.post(
+        f"/api/v1/tasks/items/{item['id']}/complete", json={"id": str(uuid.uuid4()), "patrol_id": patrol_id}
+    )
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["completion"]["patrol_id"] == patrol_id
+    linked = text("SELECT count(*) FROM task_completion WHERE patrol_id = :id AND pending_patrol_id IS NULL")
+    assert db.session.execute(linked, {"id": patrol_id}).scalar() == 0
+    started = worker.post(
+        "/api/v1/patrols", json={"id": patrol_id, "grid_id": grid.id, "started_at": recent_start().isoformat()}
+    )
+    assert started.status_code == 201, started.get_json()
+    db.session.remove()
+    assert db.session.execute(linked, {"id": patrol_id}).scalar() == 1
+    assert checklist(worker, include_done=True)[0]["completion"]["patrol_id"] == patrol_id

@@ -1,0 +1,10 @@
+"""What the incidents feature offers the others: reporting, the category list, the indicators.
+
+Other features import incidents only through this module (enforced by .importlinter).
+"""
+
+from patrol.incidents.catalog import list_categories
+from patrol.incidents.service import report_incident
+from patrol.incidents.stats import indicators
+
+__all__ = ["indicators", "list_categories", "report_incident"]
