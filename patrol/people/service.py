@@ -39,6 +39,19 @@ def scope_clause(user):
     return Person.id.isnot(None)
 
 
+def may_target_people(user):
+    """Whether the user's role may see people at all (and so name them, e.g. in a visit task)."""
+    return user.role in READERS
+
+
+def visible_person_ids(user, person_ids):
+    """Those of `person_ids` the user may see; none for roles that may not see people."""
+    if not person_ids or not may_target_people(user):
+        return set()
+    query = select(Person.id).where(Person.id.in_(list(person_ids)), scope_clause(user))
+    return set(db.session.execute(query).scalars())
+
+
 def get_person(user, person_id, lock=False):
     """A person in the user's scope; 404 otherwise, so ids outside it reveal nothing."""
     query = select(Person).where(Person.id == person_id, scope_clause(user))
