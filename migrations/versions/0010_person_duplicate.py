@@ -1,16 +1,16 @@
 """people: ID masks that leave birth digits hidden, ID numbers no longer unique, cross-area duplicates
 
 Revision ID: 0010_person_duplicate
-Revises: 0008_patrol_misses (depends on 0004_people)
+Revises: 0008_patrol_misses, 0004_people
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_person_duplicate"
-down_revision = "0008_patrol_misses"
+down_revision = ("0008_patrol_misses", "0004_people")  # needs the person table; the lead re-chains
 branch_labels = None
-depends_on = "0004_people"  # the person table
+depends_on = None
 
 
 def upgrade():
