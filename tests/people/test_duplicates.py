@@ -1,6 +1,8 @@
 """An ID number registered in another area: stored and recorded as a duplicate, never revealed;
 dry-run imports audited and limited per user."""
 
+import threading
+
 import pytest
 from sqlalchemy import select, text
 
@@ -116,3 +118,25 @@ def test_the_dry_run_limit_is_a_setting():
     assert load_config({**env, "PEOPLE_DRY_RUNS_PER_HOUR": "5"})["PEOPLE_DRY_RUNS_PER_HOUR"] == 5
     with pytest.raises(ConfigError):
         load_config({**env, "PEOPLE_DRY_RUNS_PER_HOUR": "0"})
+
+
+def test_parallel_registrations_of_one_number(app, wenxi, zhuyuan):
+    """Without a unique constraint the registry lock keeps one record per scope and records the pair once."""
+    results = []
+    barrier = threading.Barrier(4)
+
+    def register(api, where):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/people", json=person_body(61, where=where), headers=api.headers)
+        results.append((where, response.status_code))
+
+    callers = [(wenxi, GRID_1), (wenxi, GRID_1), (zhuyuan, OTHER_COMMUNITY), (zhuyuan, OTHER_COMMUNITY)]
+    threads = [threading.Thread(target=register, args=caller) for caller in callers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(status for _, status in results) == [201, 201, 409, 409]
+    assert db.session.execute(text("SELECT count(*) FROM person")).scalar() == 2
+    assert db.session.execute(text("SELECT count(*) FROM person_duplicate")).scalar() == 1
