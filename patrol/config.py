@@ -206,6 +206,8 @@ def load_config(env=None, overrides=None):
         "TOKEN_TTL": timedelta(hours=_int(env, "TOKEN_TTL_HOURS", 24 * 14, minimum=1)),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
         "LOGIN_WINDOW": timedelta(minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15, minimum=1)),
+        # Dry-run ledger imports per user and hour (each is audited; more answer 429).
+        "PEOPLE_DRY_RUNS_PER_HOUR": _int(env, "PEOPLE_DRY_RUNS_PER_HOUR", 20, minimum=1),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 12, minimum=1) * 1024 * 1024,
         "MAX_JSON_BYTES": _int(env, "MAX_JSON_KB", 4096, minimum=16) * 1024,
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),

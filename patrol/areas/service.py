@@ -15,6 +15,8 @@ from patrol.extensions import db
 from patrol.geo import GeometryError, as_multipolygon, parse_geometry, to_db, to_wgs84
 from patrol.localtime import today
 
+CHILD_LEVEL = {parent: child for child, parent in PARENT_LEVEL.items()}  # street → community → grid
+
 
 def list_areas(user, level=None, parent=None):
     """Areas the user may see, optionally one level and/or the children of one parent code."""
@@ -42,28 +44,54 @@ def area_by_code(code):
 
 
 def import_areas(user, level, parent_code, collection, crs="wgs84"):
-    """Import one level of areas under a parent; refuse the whole file if any feature is wrong."""
+    """Import one level of areas under a parent, optionally with the children of the imported areas
+    (a street with its communities, a community with its grids); refuse the whole file if anything is wrong.
+
+    Re-importing an area whose new boundary leaves existing children outside it is refused naming them,
+    unless those children come in the same file and fit.
+    """
     if user is not None:
         require_role(user, "admin")
     parent = _import_parent(level, parent_code)
-    parsed, problems = _parse_features(collection["features"], level, parent, crs)
+    parsed, children, problems = _parse_features(collection["features"], level, parent, crs)
+    total = len(problems)
     if not problems:
-        problems = queries.import_problems(
-            [(index, props["code"], geom) for index, props, geom in parsed],
-            level,
-            parent.id if parent else None,
-            current_app.config["AREA_TOLERANCE_M2"],
-        )
+        problems, total = _spatial_problems(parsed, children, level, parent)
     if problems:
+        db.session.rollback()
         raise Invalid(
-            f"导入被拒绝：{len(problems)} 个问题 / import refused: {len(problems)} problem(s)", {"features": problems}
+            f"导入被拒绝：{total} 个问题 / import refused: {total} problem(s)",
+            {"features": problems[: queries.MAX_LISTED_PROBLEMS], "features_total": total},
         )
-    created, updated = _store_areas(parsed, level, parent)
+    created = sum(1 for _, props, _ in parsed + children if props.pop("_created"))
+    updated = len(parsed) + len(children) - created
     audit.record(
         user, "areas.import", "area", parent_code, parent_code, {"level": level, "created": created, "updated": updated}
     )
     db.session.commit()
-    return {"created": created, "updated": updated, "codes": [props["code"] for _, props, _ in parsed]}
+    return {"created": created, "updated": updated, "codes": [props["code"] for _, props, _ in parsed + children]}
+
+
+def _spatial_problems(parsed, children, level, parent):
+    """Check and store (unflushed changes are rolled back by the caller on problems) level by level."""
+    tolerance = current_app.config["AREA_TOLERANCE_M2"]
+    problems, total = queries.import_problems(
+        [(index, props["code"], geom) for index, props, geom in parsed], level, parent.id if parent else None, tolerance
+    )
+    if problems:
+        return problems, total
+    stored = _store_areas(parsed, level, parent)
+    child_level = CHILD_LEVEL.get(level)
+    for code, area in stored.items():
+        mine = [c for c in children if c[1]["code"].startswith(code)]
+        if mine:
+            problems, total = queries.import_problems(
+                [(index, props["code"], geom) for index, props, geom in mine], child_level, area.id, tolerance
+            )
+            if problems:
+                return problems, total
+            _store_areas(mine, child_level, area)
+    return queries.children_outside({index: props["code"] for index, props, _ in parsed}, level, tolerance)
 
 
 def _import_parent(level, parent_code):
@@ -83,8 +111,10 @@ def _import_parent(level, parent_code):
 
 
 def _parse_features(features, level, parent, crs):
-    parsed, problems, seen = [], [], {}
+    """(features of the level, features of their children, problems) with geometries in WGS-84."""
+    parsed, children, problems, seen = [], [], [], {}
     max_vertices = current_app.config["MAX_POLYGON_VERTICES"]
+    own_codes = {_feature_code(f) for f in features if len(_feature_code(f) or "") == CODE_LENGTH[level]}
     for index, feature in enumerate(features):
         code = _feature_code(feature)
 
@@ -98,7 +128,8 @@ def _parse_features(features, level, parent, crs):
         if not isinstance(props, dict):
             problem("missing_properties", "properties with code and name are required")
             continue
-        props_problem = _check_properties(props, level, parent)
+        child = CHILD_LEVEL.get(level) and len(str(props.get("code") or "")) == CODE_LENGTH[CHILD_LEVEL[level]]
+        props_problem = _check_child(props, level, own_codes) if child else _check_properties(props, level, parent)
         if props_problem:
             problem(*props_problem)
             continue
@@ -111,8 +142,8 @@ def _parse_features(features, level, parent, crs):
         except GeometryError as exc:
             problem("bad_geometry", str(exc))
             continue
-        parsed.append((index, props, as_multipolygon(geom)))
-    return parsed, problems
+        (children if child else parsed).append((index, props, as_multipolygon(geom)))
+    return parsed, children, problems
 
 
 def _feature_code(feature):
@@ -137,14 +168,22 @@ def _check_properties(props, level, parent):
     return None
 
 
+def _check_child(props, level, own_codes):
+    """A child of an area imported in the same file: its code starts with that area's code."""
+    code = props["code"]
+    if not isinstance(code, str) or not any(code.startswith(own) for own in own_codes):
+        return "bad_code", f"a {CHILD_LEVEL[level]} in this file must belong to a {level} imported with it"
+    return _check_properties(props, CHILD_LEVEL[level], None)
+
+
 def _store_areas(parsed, level, parent):
+    """Create or update the areas; -> {code: Area}. Each feature's props note whether it was created."""
     existing = {
         a.code: a
         for a in db.session.execute(
             select(Area).where(Area.code.in_([props["code"] for _, props, _ in parsed]))
         ).scalars()
     }
-    created = updated = 0
     for _, props, geom in parsed:
         area = existing.get(props["code"])
         if area is None:
@@ -155,14 +194,13 @@ def _store_areas(parsed, level, parent):
                 district_code=props["code"][:6],
             )
             db.session.add(area)
-            created += 1
-        else:
-            updated += 1
+            existing[props["code"]] = area
+        props["_created"] = area.id is None
         area.name = props["name"].strip()
         area.households = props.get("households")
         area.geom = to_db(geom)
     db.session.flush()
-    return created, updated
+    return {props["code"]: existing[props["code"]] for _, props, _ in parsed}
 
 
 def _assignable_grid(user, grid_id):

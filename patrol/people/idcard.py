@@ -56,8 +56,12 @@ def gender(number):
 
 
 def mask_id(number):
-    """110101********1234: region and last four only."""
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    """110101***********4: the region and the check character only.
+
+    Birth digits, sequence and gender digit stay hidden, so together with the birth year and gender
+    that responses carry, thousands of numbers remain possible (see docs/security.md).
+    """
+    return number[:6] + "*" * (len(number) - 7) + number[-1:]
 
 
 def mask_phone(phone):

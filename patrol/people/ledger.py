@@ -11,19 +11,18 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 from shapely.geometry import Point
-from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
 from patrol.auth import roles
 from patrol.auth.scope import area_prefix, require_role
-from patrol.errors import Conflict, Invalid
+from patrol.errors import Invalid
 from patrol.extensions import db
 from patrol.geo import from_db, in_china
 from patrol.localtime import today
 from patrol.people import categories as cats
-from patrol.people import idcard, pii
+from patrol.people import dry_runs, duplicates, idcard, pii
 from patrol.people.models import Person, PersonCategory
 from patrol.people.service import _checked_workers, _place, _set_categories, _set_workers, scope_clause
 
@@ -83,7 +82,7 @@ def template_bytes():
     notes.append(
         ["人员类别可填多个，用顿号（、）或逗号分隔；关注等级填 一般/关注/重点（或 1/2/3），空则按类别自动确定。"]
     )
-    notes.append(["经纬度为 WGS-84（GPS）坐标，位置须在本辖区网格内。已登记的身份证号将合并更新，不会重复登记。"])
+    notes.append(["经纬度为 WGS-84（GPS）坐标，位置须在本辖区网格内。本辖区已登记的身份证号将合并更新，不会重复登记。"])
     notes.append([])
     notes.append(["人员类别", "附加信息列（带*为该类别必填）"])
     for category in cats.CATEGORIES:
@@ -249,16 +248,25 @@ def parse(stream, user):
             row.problem("id_number", f"与第{seen[number]}行身份证号重复 / same ID number as row {seen[number]}")
         elif number:
             seen[number] = row.row
-    existing = pii.find_many_by_id_number(list(seen))
-    ids = [p.id for p in existing.values()]
-    visible = set(db.session.execute(db.select(Person.id).where(Person.id.in_(ids), scope_clause(user))).scalars())
-    for row in rows:
-        person = existing.get(row.parsed.get("id_number"))
-        if person is not None and person.id not in visible:
-            row.problem("id_number", "该人员已在其他辖区登记 / this person is registered in another area")
-        row.parsed["existing"] = person
+    _match_registered(user, rows, list(seen))
     problems = [p for row in rows for p in row.problems]
     return problems, rows
+
+
+def _match_registered(user, rows, numbers):
+    """Each row's record in the caller's scope to merge into; records elsewhere are only noted.
+
+    A number registered only in another area is imported as a new record (and recorded as a
+    duplicate on a real run), exactly as an unknown number, so the report reveals nothing outside the scope.
+    """
+    existing = pii.find_many_by_id_number(numbers)
+    ids = [p.id for people in existing.values() for p in people]
+    visible = set(db.session.execute(db.select(Person.id).where(Person.id.in_(ids), scope_clause(user))).scalars())
+    for row in rows:
+        people = existing.get(row.parsed.get("id_number"), [])
+        mine = [p for p in people if p.id in visible]
+        row.parsed["existing"] = mine[0] if mine else None
+        row.parsed["elsewhere"] = [] if mine else people
 
 
 def _merge(person, parsed, grid):
@@ -305,11 +313,19 @@ def _create(user, parsed, grid):
     _set_categories(person, parsed["categories"])
     _set_workers(person, _checked_workers(user, grid, None))
     db.session.add(person)
+    return person
 
 
 def import_ledger(user, stream, dry_run=True):
-    """Dry run: report every bad row, store nothing. Real run: all rows or none; duplicates merge by ID number."""
+    """Dry run: report every bad row, store nothing (audited, limited per hour).
+
+    Real run: all rows or none; numbers registered in the caller's scope merge by ID number.
+    """
     require_role(user, *roles.STAFF)
+    if dry_run:
+        dry_runs.admit(user)
+    else:
+        duplicates.lock_registry()
     problems, rows = parse(stream, user)
     result = {"dry_run": dry_run, "rows": len(rows), "created": 0, "updated": 0, "unchanged": 0, "problems": problems}
     if problems:
@@ -323,11 +339,12 @@ def import_ledger(user, stream, dry_run=True):
         g.id: g
         for g in db.session.execute(db.select(Area).where(Area.id.in_({r.parsed["grid_id"] for r in rows}))).scalars()
     }
+    found_elsewhere = []
     for row in rows:
         grid = grids[row.parsed["grid_id"]]
         person = row.parsed["existing"]
         if person is None:
-            _create(user, row.parsed, grid)
+            found_elsewhere.append((_create(user, row.parsed, grid), row.parsed["elsewhere"]))
             result["created"] += 1
         elif _merge(person, row.parsed, grid):
             result["updated"] += 1
@@ -336,11 +353,9 @@ def import_ledger(user, stream, dry_run=True):
     if dry_run:
         db.session.rollback()
         return result
-    try:
-        db.session.flush()
-    except IntegrityError:  # another import registered one of these ID numbers meanwhile
-        db.session.rollback()
-        raise Conflict("导入期间有人员被同时登记，请重试 / people were registered meanwhile; import again") from None
+    db.session.flush()
+    for person, others in found_elsewhere:
+        duplicates.record(user, person, others)
     audit.record(
         user, "people.import", "person", None, area_prefix(user) or None,
         {k: result[k] for k in ("rows", "created", "updated", "unchanged")},

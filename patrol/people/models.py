@@ -39,7 +39,8 @@ class Person(db.Model):
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date] = mapped_column(Date)
     id_number_enc: Mapped[str] = mapped_column(Text)
-    id_number_index: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique: a number registered in another area is stored again and recorded as a PersonDuplicate.
+    id_number_index: Mapped[str] = mapped_column(String(64), index=True)
     id_number_masked: Mapped[str] = mapped_column(String(18))
     phone_enc: Mapped[str | None] = mapped_column(Text)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -80,6 +81,32 @@ class PersonWorker(db.Model):
 
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class PersonDuplicate(db.Model):
+    """Two records of one ID number in different areas, found when the later one was registered.
+
+    The registering caller is not told (that would reveal records outside their scope); the street
+    holding both records, or an admin, lists and resolves it.
+    """
+
+    __tablename__ = "person_duplicate"
+    __table_args__ = (
+        CheckConstraint("person_id <> other_person_id", name="person_duplicate_distinct"),
+        CheckConstraint("resolution IN ('keep_both', 'keep_one')", name="person_duplicate_resolution"),
+        Index("uq_person_duplicate_pair", "person_id", "other_person_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    other_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    kept_person_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200))
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class VisitInterval(db.Model):

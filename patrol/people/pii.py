@@ -50,24 +50,27 @@ def phone_unchanged(person, phone):
     return person.phone_index is not None and person.phone_index in crypto.blind_indexes(phone)
 
 
-def find_by_id_number(number, lock=False):
-    """The person registered under this ID number, found through its blind index under any known key."""
-    query = select(Person).where(Person.id_number_index.in_(crypto.blind_indexes(number)))
+def find_all_by_id_number(number, lock=False):
+    """Every person registered under this ID number (one per area at most), by id, under any known key."""
+    query = select(Person).where(Person.id_number_index.in_(crypto.blind_indexes(number))).order_by(Person.id)
     if lock:
         query = query.with_for_update()
-    return db.session.execute(query).scalar_one_or_none()
+    return db.session.execute(query).scalars().all()
 
 
 def find_many_by_id_number(numbers):
-    """{ID number: Person} for those of `numbers` already registered, in one query."""
+    """{ID number: [Person, ...]} for those of `numbers` already registered, in one query."""
     by_index = {}
     for number in numbers:
         for index in crypto.blind_indexes(number):
             by_index[index] = number
     if not by_index:
         return {}
-    rows = db.session.execute(select(Person).where(Person.id_number_index.in_(list(by_index)))).scalars()
-    return {by_index[p.id_number_index]: p for p in rows}
+    found = {}
+    query = select(Person).where(Person.id_number_index.in_(list(by_index))).order_by(Person.id)
+    for person in db.session.execute(query).scalars():
+        found.setdefault(by_index[person.id_number_index], []).append(person)
+    return found
 
 
 def revealed(person):
@@ -81,8 +84,9 @@ def revealed(person):
     }
 
 
-def age(born, on_day):
-    return on_day.year - born.year - ((on_day.month, on_day.day) < (born.month, born.day))
+def age_this_year(born, on_day):
+    """The age reached in the year of `on_day`: from the birth year only, so it never reveals the birthday."""
+    return on_day.year - born.year
 
 
 def rotate_keys(batch_size=500):

@@ -5,11 +5,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from patrol.auth import current_user
-from patrol.people import categories, ledger, reports, schedule, service, visits
+from patrol.people import categories, duplicates, ledger, reports, schedule, service, visits
 from patrol.people.schemas import (
+    DuplicateQuery,
+    DuplicateResolveIn,
     LedgerFile,
     LedgerImportQuery,
     LedgerImportResult,
+    PersonDuplicateOut,
     PersonIn,
     PersonOut,
     PersonPatch,
@@ -54,6 +57,24 @@ class People(MethodView):
     def post(self, body):
         """Register a person (community admin and up); the grid is found from the location."""
         return service.create_person(current_user(), body)
+
+
+@blp.route("/duplicates")
+class Duplicates(MethodView):
+    @blp.arguments(DuplicateQuery, location="query")
+    @blp.response(200, PersonDuplicateOut(many=True))
+    def get(self, query):
+        """ID numbers registered in two areas both in the caller's scope (street reviewer, admin)."""
+        return duplicates.list_duplicates(current_user(), **query)
+
+
+@blp.route("/duplicates/<int:duplicate_id>/resolve")
+class DuplicateResolve(MethodView):
+    @blp.arguments(DuplicateResolveIn)
+    @blp.response(200, PersonDuplicateOut)
+    def post(self, body, duplicate_id):
+        """Resolve a duplicate: keep_both, or keep_one (the other record is deactivated); audited."""
+        return duplicates.resolve(current_user(), duplicate_id, body)
 
 
 @blp.route("/categories")

@@ -89,9 +89,9 @@ class PersonOut(Schema):
     id = fields.Integer()
     name = fields.String()
     gender = fields.String()
-    birth_date = fields.Date()
-    age = fields.Integer()
-    id_number = fields.String(metadata={"description": "masked, e.g. 110101********1234"})
+    birth_year = fields.Integer(metadata={"description": "the birth year only; never the full date"})
+    age = fields.Integer(metadata={"description": "the age reached this year (from the birth year)"})
+    id_number = fields.String(metadata={"description": "masked, e.g. 110101***********4 (region and check character)"})
     phone = fields.String(allow_none=True, metadata={"description": "masked, e.g. 138****5678"})
     address = fields.String(allow_none=True)
     location = fields.Dict(allow_none=True)
@@ -141,3 +141,33 @@ class LedgerImportResult(Schema):
     updated = fields.Integer()
     unchanged = fields.Integer()
     problems = fields.List(fields.Nested(LedgerProblem))
+
+
+class DuplicateQuery(Schema):
+    resolved = fields.Boolean(load_default=None)
+
+
+class DuplicateResolveIn(Schema):
+    resolution = fields.String(required=True, validate=validate.OneOf(("keep_both", "keep_one")))
+    keep_person_id = fields.Integer(load_default=None, allow_none=True, validate=DB_ID)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class DuplicatePersonOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    grid_id = fields.Integer()
+    grid_code = fields.String()
+    id_number = fields.String(metadata={"description": "masked"})
+    registered_on = fields.Date()
+    active = fields.Boolean()
+
+
+class PersonDuplicateOut(Schema):
+    id = fields.Integer()
+    created_at = fields.AwareDateTime()
+    persons = fields.List(fields.Nested(DuplicatePersonOut))
+    resolution = fields.String(allow_none=True)
+    kept_person_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)

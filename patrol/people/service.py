@@ -1,8 +1,7 @@
 """The person registry: scoped reads, managed writes, audited reveals and exports."""
 
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import false, select
 
 from patrol.areas.models import Area, GridAssignment
 from patrol.areas.queries import grid_at
@@ -10,12 +9,12 @@ from patrol.audit import service as audit
 from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import active_assignment_clause, area_prefix, require_role, worker_grid_ids
-from patrol.errors import Conflict, Forbidden, Invalid, NotFound
+from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
 from patrol.geo import from_db, to_db, to_geojson
 from patrol.localtime import today
 from patrol.people import categories as cats
-from patrol.people import pii, queries
+from patrol.people import duplicates, pii, queries
 from patrol.people.models import Person, PersonCategory, PersonWorker
 
 
@@ -34,8 +33,21 @@ def scope_clause(user):
     if kind == "grids":
         return Person.grid_id.in_(value)
     if kind == "prefix":
-        return Person.area_code.startswith(value)
+        return Person.area_code.startswith(value, autoescape=True) if value else false()
     return Person.id.isnot(None)
+
+
+def may_target_people(user):
+    """Whether the user's role may see people at all (and so name them, e.g. in a visit task)."""
+    return user.role in READERS
+
+
+def visible_person_ids(user, person_ids):
+    """Those of `person_ids` the user may see; none for roles that may not see people."""
+    if not person_ids or not may_target_people(user):
+        return set()
+    query = select(Person.id).where(Person.id.in_(list(person_ids)), scope_clause(user))
+    return set(db.session.execute(query).scalars())
 
 
 def get_person(user, person_id, lock=False):
@@ -66,8 +78,8 @@ def person_view(person, due=None, grid_code=None):
         "id": person.id,
         "name": person.name,
         "gender": person.gender,
-        "birth_date": person.birth_date,
-        "age": pii.age(person.birth_date, today()),
+        "birth_year": person.birth_date.year,
+        "age": pii.age_this_year(person.birth_date, today()),
         "id_number": person.id_number_masked,
         "phone": person.phone_masked,
         "address": person.address,
@@ -189,16 +201,6 @@ def _set_workers(person, worker_ids):
         person.workers.append(PersonWorker(user_id=user_id))
 
 
-def _refuse_duplicate(user, number, except_id=None):
-    existing = pii.find_by_id_number(number)
-    if existing is not None and existing.id != except_id:
-        visible = db.session.execute(select(Person.id).where(Person.id == existing.id, scope_clause(user))).first()
-        raise Conflict(
-            "该身份证号已登记 / a person with this ID number is already registered",
-            {"person_id": existing.id} if visible else {"id_number": ["already registered in another area"]},
-        )
-
-
 def create_person(user, data):
     """Register a person (community admin and up); the grid follows from the location."""
     require_role(user, *roles.STAFF)
@@ -210,7 +212,8 @@ def create_person(user, data):
     if data.get("registered_on") and data["registered_on"] > today():
         raise Invalid("登记日期不能晚于今天 / registered_on is in the future", {"registered_on": ["in the future"]})
     grid = resolve_grid(user, data.get("location"), data.get("grid_id"))
-    _refuse_duplicate(user, number)
+    duplicates.lock_registry()
+    elsewhere = duplicates.registered_elsewhere(user, number, scope_clause(user))
     person = Person(
         name=data["name"].strip(),
         address=data.get("address"),
@@ -226,12 +229,9 @@ def create_person(user, data):
     _set_categories(person, checked)
     _set_workers(person, _checked_workers(user, grid, data.get("worker_ids")))
     db.session.add(person)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same ID number registered concurrently
-        db.session.rollback()
-        raise Conflict("该身份证号已登记 / a person with this ID number is already registered") from None
+    db.session.flush()
     audit.record(user, "people.create", "person", person.id, person.area_code, {"categories": sorted(checked)})
+    duplicates.record(user, person, elsewhere)
     db.session.commit()
     return person_view(person)
 
@@ -258,8 +258,10 @@ def _apply_changes(user, person, data):
     if "id_number" in data:
         number = pii.checked_id_number(data["id_number"])
         if person.id_number_index not in pii.crypto.blind_indexes(number):
-            _refuse_duplicate(user, number, person.id)
+            duplicates.lock_registry()
+            elsewhere = duplicates.registered_elsewhere(user, number, scope_clause(user), person.id)
             pii.set_id_number(person, number)
+            duplicates.record(user, person, elsewhere)
             changed.append("id_number")
     if "phone" in data:
         phone = pii.checked_phone(data["phone"]) if data["phone"] else None

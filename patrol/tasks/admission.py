@@ -13,6 +13,7 @@ from patrol.auth.scope import require_role, visible_grid_ids
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
+from patrol.people import service as people
 from patrol.tasks import duty, items, queries
 from patrol.tasks.models import Task, TaskItem, WorkerBudget
 from patrol.tasks.streets import require_street_staff, street_by_id, street_for
@@ -115,6 +116,10 @@ def push_task(user, data):
             same = existing.created_by == user.id
             replay_or_conflict(existing, same, "任务编号已被使用 / this task id is taken", {"id": [str(data["id"])]})
             return task_view(existing), False
+    if data.get("person_ids") and not people.may_target_people(user):
+        raise Forbidden(
+            "您的角色不能指定走访人员 / your role may not name people in a task", {"person_ids": ["not allowed"]}
+        )
     grids = _grids(user, data["grid_ids"])
     street = street_by_id(db.session.execute(select(Area.id).where(Area.code == grids[0].code[:9])).scalar())
     task = _new_task(user, street, data, grids)

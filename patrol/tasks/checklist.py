@@ -11,6 +11,7 @@ from patrol.auth.scope import require_role, visible_grid_ids
 from patrol.errors import Conflict, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
+from patrol.people import service as people
 from patrol.photos.service import attach_photos
 from patrol.tasks import queries
 from patrol.tasks.models import Task, TaskCompletion, TaskItem
@@ -28,13 +29,19 @@ def _scope_grids(user):
     return list(db.session.execute(visible_grid_ids(user)).scalars())
 
 
-def _item_view(row):
+HIDDEN_PERSON_LABEL = "走访（人员信息不可见） / visit (person not visible to you)"
+
+
+def _item_view(row, visible_people):
+    label = row["label"]
+    if row["person_id"] is not None and row["person_id"] not in visible_people:
+        label = HIDDEN_PERSON_LABEL  # the stored label names the person
     return {
         "id": row["id"],
         "task_id": row["task_id"],
         "worker_id": row["worker_id"],
         "grid_id": row["grid_id"],
-        "label": row["label"],
+        "label": label,
         "units": row["units"],
         "key_place_id": row["key_place_id"],
         "place_name": row["place_name"],
@@ -71,7 +78,8 @@ def item_views(user, task_id=None, worker_id=None, item_id=None, due_from=None):
     else:
         grid_ids = _scope_grids(user)
     rows = queries.items(_tz(), grid_ids, worker_id=worker_id, task_id=task_id, item_id=item_id, due_from=due_from)
-    return [_item_view(row) for row in rows]
+    visible_people = people.visible_person_ids(user, {row["person_id"] for row in rows} - {None})
+    return [_item_view(row, visible_people) for row in rows]
 
 
 def my_items(user, include_done=False):

@@ -28,6 +28,7 @@ GRID_A = "330106010001001"
 BOX_B = (120.160, 30.280, 120.166, 30.286)
 POINT_A = (120.1215, 30.2829)  # inside 330106010001001
 POINT_B = (120.1630, 30.2830)  # inside 330106020001001
+POINT_A_OTHER_COMMUNITY = (120.1275, 30.2829)  # inside 330106010002001
 
 ROLE_USERS = {
     "worker": "demo-worker",
@@ -194,6 +195,22 @@ def _records(scope, worker, staff, community, department, grid_id, lon_lat, mark
     return scope
 
 
+def _duplicate(community, lon_lat, marker):
+    """Register scope A's person's ID number again in another area; -> the recorded duplicate's id."""
+    from patrol.people.models import PersonDuplicate
+    from tests.people.helpers import id_number
+
+    body = {
+        "name": f"重复{marker}人员",
+        "id_number": id_number(seq=1),
+        "location": _point(lon_lat),
+        "categories": [{"category": "elderly_alone", "extra": {"living": "独居"}}],
+    }
+    person = _ok(community.post("/api/v1/people", json=body))
+    query = select(PersonDuplicate.id).where(PersonDuplicate.person_id == person["id"]).order_by(PersonDuplicate.id)
+    return db.session.execute(query.limit(1)).scalar_one()
+
+
 def _user_id(username):
     from patrol.auth.models import User
 
@@ -253,6 +270,9 @@ def build_world(login):
         2,
         far_worker.id,
     )
+    auth.create_user("near-community", DEMO_PASSWORD, "community_admin", "竹苑社区工作站", "330106010002")
+    a.ids["duplicate"] = _duplicate(login("near-community"), POINT_A_OTHER_COMMUNITY, "甲")  # both in street A
+    b.ids["duplicate"] = _duplicate(far["community_admin"], POINT_B, MARKER_B)  # across streets: the admin's
     a.ids["area"], b.ids["area"] = street_a.id, street_b.id
     a.ids["community"], b.ids["community"] = _area("330106010001").id, _area(COMMUNITY_B).id
     return users, a, b, far

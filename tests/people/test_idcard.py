@@ -30,7 +30,7 @@ def test_gender_birth_date_and_masks():
     assert idcard.gender("11010519491231002X") == "F"
     assert idcard.gender("440524188001010014") == "M"
     assert idcard.birth_date("11010519491231002X") == date(1949, 12, 31)
-    assert idcard.mask_id("110101199003071234") == "110101********1234"
+    assert idcard.mask_id("110101199003071234") == "110101***********4"
     assert idcard.mask_phone("13812345678") == "138****5678"
     assert idcard.mask_phone("0571-88886666") == "057******6666"
     assert idcard.normalize_phone("138 1234 5678") == "13812345678"

@@ -26,9 +26,9 @@ def test_register_masks_derives_and_finds_the_grid(community, demo):
         {"category": "disabled", "extra": {"disability_type": "精神", "disability_grade": 2}},
     ])  # fmt: skip
     person = create(community, body)
-    assert person["id_number"] == body["id_number"][:6] + "********" + body["id_number"][-4:]
+    assert person["id_number"] == body["id_number"][:6] + "*" * 11 + body["id_number"][-1]
     assert person["phone"] == "138****0001"
-    assert person["gender"] == "M" and person["birth_date"] == "1980-01-01"
+    assert person["gender"] == "M" and person["birth_year"] == 1980 and "birth_date" not in person
     assert person["grid_code"] == "330106010001001"
     assert person["attention_level"] == 3  # risk level 4 → 重点
     assert person["interval_days"] == 14

@@ -107,7 +107,7 @@ def _jpeg():
     return out
 
 
-def test_task_needing_a_logged_visit_is_fulfilled_without_a_new_entry(street, health, grids, login, demo):
+def test_task_needing_a_logged_visit_is_fulfilled_without_a_new_entry(street, grids, login, demo):
     community = login("demo-community")
     person = community.post("/api/v1/people", json=person_body(1, where=GRID_1))
     assert person.status_code == 201, person.get_json()
@@ -127,7 +127,7 @@ def test_task_needing_a_logged_visit_is_fulfilled_without_a_new_entry(street, he
     )
     assert visit.status_code == 201, visit.get_json()
     grid = grids["330106010001001"]
-    task = push(health, [grid.id], "visit", person_ids=[person_id, other], title="走访独居老人")
+    task = push(street, [grid.id], "visit", person_ids=[person_id, other], title="走访独居老人")
     assert task["status"] == "active" and task["items_total"] == 2
     items = {i["person_id"]: i for i in checklist(worker, include_done=True)}
     assert items[person_id]["done"] and items[person_id]["done_by"] == "record"
