@@ -39,7 +39,7 @@ def scope_clause(user):
 
 def may_target_people(user):
     """Whether the user's role may see people at all (and so name them, e.g. in a visit task)."""
-    return user.role in READERS
+    return user.role in roles.FIELD_AND_STAFF
 
 
 def visible_person_ids(user, person_ids):

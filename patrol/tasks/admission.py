@@ -13,7 +13,7 @@ from patrol.auth.scope import require_role, visible_grid_ids
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
-from patrol.people import service as people
+from patrol.people import published as people
 from patrol.tasks import duty, items, queries
 from patrol.tasks.models import Task, TaskItem, WorkerBudget
 from patrol.tasks.streets import require_street_staff, street_by_id, street_for

@@ -11,7 +11,7 @@ from patrol.auth.scope import require_role, visible_grid_ids
 from patrol.errors import Conflict, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
-from patrol.people import service as people
+from patrol.people import published as people
 from patrol.photos.service import attach_photos
 from patrol.tasks import queries
 from patrol.tasks.models import Task, TaskCompletion, TaskItem
