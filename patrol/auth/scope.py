@@ -8,12 +8,23 @@ from patrol.errors import Forbidden
 from patrol.localtime import today
 
 AREA_ROLES = ("community_admin", "street_reviewer", "department", "admin")
+# Who reads workers' GPS tracks and per-worker compliance: not departments (they handle cases, not people).
+TRACK_READERS = ("worker", "community_admin", "street_reviewer", "admin")
 
 
 def require_role(user, *roles):
     """Refuse unless the user has one of the roles."""
     if user.role not in roles:
         raise Forbidden("无权执行此操作 / your role may not do this", {"role": user.role, "allowed": list(roles)})
+
+
+def require_track_reader(user):
+    """Refuse departments (and any role not listed) access to tracks and patrol compliance."""
+    if user.role not in TRACK_READERS:
+        raise Forbidden(
+            "部门账号无权查看巡查轨迹 / departments do not see patrol tracks",
+            {"role": user.role, "allowed": list(TRACK_READERS)},
+        )
 
 
 def area_prefix(user):
