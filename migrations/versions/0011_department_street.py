@@ -5,16 +5,16 @@ A department without a street is city-wide; its code is unique among the city-wi
 assignment of the same worker, grid and start day can be stored once (concurrent creates stored two).
 
 Revision ID: 0011_department_street
-Revises: 0008_patrol_misses
+Revises: 0008_patrol_misses, 0003_incidents (it needs the incident tables: it merges both branches)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_department_street"
-down_revision = "0008_patrol_misses"
+down_revision = ("0008_patrol_misses", "0003_incidents")
 branch_labels = None
-depends_on = ("0003_incidents",)
+depends_on = None
 
 
 def upgrade():
