@@ -69,8 +69,8 @@ def test_a_department_sees_only_the_photos_of_cases_dispatched_to_it(world):
     assert_error_shape(department.get(f"/api/v1/photos/{other_photo}"), 403)  # another department's case
 
 
-def test_a_street_cannot_bind_dispatch_or_default_to_another_streets_department(world, login):
-    users, a, b, far = world
+def test_a_street_cannot_bind_or_default_to_another_streets_department(world):
+    users, _a, b, far = world
     far_street, admin = far["street_reviewer"], users["admin"]
     dept_a = department_id_of(users["department"])
     account = {"password": DEMO_PASSWORD, "full_name": "越权", "role": "department", "area_code": STREET_B}
@@ -100,7 +100,7 @@ def test_a_street_cannot_bind_dispatch_or_default_to_another_streets_department(
 
 
 def test_dispatch_to_another_streets_department_is_refused(world):
-    users, a, b, far = world
+    users, _a, _b, far = world
     far_street = far["street_reviewer"]
     dept_a = department_id_of(users["department"])
     case = _report(far["worker"], (120.1630, 30.2830))
@@ -114,7 +114,7 @@ def test_dispatch_to_another_streets_department_is_refused(world):
 
 
 def test_city_wide_departments_are_the_admins_and_each_street_sees_only_its_own_cases(world, login):
-    users, a, b, far = world
+    users, _a, _b, far = world
     admin, street, far_street = users["admin"], users["street_reviewer"], far["street_reviewer"]
     body = {"code": "shuiwu", "name": "市水务集团"}
     assert_error_shape(street.post("/api/v1/incidents/departments", json={**body, "city_wide": True}), 403)
