@@ -26,14 +26,15 @@ def _fail(error):
 )
 @click.option("--name", "full_name", required=True)
 @click.option("--area", "area_code", default=None, help="code of the area the user is bound to")
+@click.option("--department", "department_id", type=int, default=None, help="department id (department role)")
 @click.password_option(envvar="NEW_USER_PASSWORD")
 @with_appcontext
-def create_user(username, role, full_name, area_code, password):
+def create_user(username, role, full_name, area_code, department_id, password):
     """Create a user (the password is asked for, or read from NEW_USER_PASSWORD)."""
     from patrol.auth import service
 
     try:
-        user = service.create_user(username, password, role, full_name, area_code)
+        user = service.create_user(username, password, role, full_name, area_code, department_id=department_id)
     except DomainError as error:
         _fail(error)
     click.echo(f"created {user.role} {user.username} (id {user.id})")

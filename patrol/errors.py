@@ -4,10 +4,30 @@ import logging
 from http import HTTPStatus
 
 from flask import jsonify
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+# Unique constraints whose violation means "a concurrent request created the same thing": 409, not 500.
+UNIQUE_CONFLICTS = {
+    "app_user_username_key": ("username", "用户名已存在 / username is taken"),
+    "uq_department_street_code": ("code", "部门编码已存在 / department code taken"),
+    "uq_department_citywide_code": ("code", "部门编码已存在 / department code taken"),
+    "uq_grid_assignment_start": ("start_date", "该网格员此期间已负责该网格 / the worker already holds this grid then"),
+    "task_pkey": ("id", "任务编号已被使用 / this task id is taken"),
+}
+
+
+def unique_conflict(error):
+    """The Conflict for an IntegrityError of a known unique constraint, else None."""
+    if not isinstance(error, IntegrityError):
+        return None
+    name = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if name not in UNIQUE_CONFLICTS:
+        return None
+    field, message = UNIQUE_CONFLICTS[name]
+    return Conflict(message, {field: ["taken"]})
 
 
 class DomainError(Exception):
@@ -141,6 +161,10 @@ def register_error_handlers(app):
             log.warning("database refused a value: %s", str(error.orig).splitlines()[0])
             _roll_back()  # the request's session stays usable (and nothing of it is kept)
             return error_response(422, "数值超出允许范围 / a value is out of the allowed range")
+        conflict = unique_conflict(error)
+        if conflict is not None:
+            _roll_back()  # a concurrent request stored the same record first
+            return error_response(409, conflict.message, conflict.errors)
         log.exception("database error")
         return error_response(500, "服务器内部错误 / internal server error")
 

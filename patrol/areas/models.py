@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrol.extensions import db
@@ -49,6 +49,7 @@ class GridAssignment(db.Model):
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="assignment_dates"),
         Index("ix_grid_assignment_user_grid", "user_id", "grid_id"),
+        UniqueConstraint("user_id", "grid_id", "start_date", name="uq_grid_assignment_start"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -220,6 +220,8 @@ def assign_worker(user, grid_id, worker_id, start_date=None, end_date=None):
     if worker.area is None or not (grid.code.startswith(worker.area.code) or covers_code(user, worker.area.code)):
         raise Forbidden("该网格员不在您的管辖范围内 / that worker is outside your area")
     start_date = start_date or today()
+    # One assignment of a worker at a time: a concurrent one waits here, then sees this one as overlapping.
+    db.session.execute(select(User.id).where(User.id == worker_id).with_for_update(key_share=True))
     overlapping = db.session.execute(
         select(GridAssignment.id).where(
             GridAssignment.user_id == worker_id,

@@ -4,14 +4,27 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from patrol.areas.models import Area, GridAssignment
+from patrol.auth import roles
 from patrol.errors import Forbidden
 from patrol.localtime import today
+
+# Who reads workers' GPS tracks and per-worker compliance: not departments (they handle cases, not people).
+TRACK_READERS = roles.FIELD_AND_STAFF
 
 
 def require_role(user, *roles):
     """Refuse unless the user has one of the roles."""
     if user.role not in roles:
         raise Forbidden("无权执行此操作 / your role may not do this", {"role": user.role, "allowed": list(roles)})
+
+
+def require_track_reader(user):
+    """Refuse departments (and any role not listed) access to tracks and patrol compliance."""
+    if user.role not in TRACK_READERS:
+        raise Forbidden(
+            "部门账号无权查看巡查轨迹 / departments do not see patrol tracks",
+            {"role": user.role, "allowed": list(TRACK_READERS)},
+        )
 
 
 def area_prefix(user):

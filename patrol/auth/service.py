@@ -17,6 +17,7 @@ from patrol.auth.roles import ROLES
 from patrol.auth.scope import covers_code, require_role
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from patrol.extensions import db
+from patrol.incidents import departments
 from patrol.localtime import utcnow
 
 # Which role may create which: nobody hands out a role above their own.
@@ -27,6 +28,9 @@ ROLE_AREA_LEVEL = {
     "department": "street",
     "admin": None,
 }
+
+
+_LOGIN_LOCK = 0x4C4F47  # advisory lock class of sign-in checks ("LOG"); the second key is the username's hash
 
 
 def _token_digest(token):
@@ -42,9 +46,12 @@ def login(username, password, user_agent=None):
     address = _client_address()
     _refuse_if_throttled(username, address)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    ok = user is not None and user.active and verify_password(user.password_hash, password)
+    # Every path spends one Argon2 verification: unknown and deactivated users take as long as wrong passwords.
     if user is None:
         burn_time(password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password) and user.active
     db.session.add(LoginAttempt(username=username[:64], client_address=address, succeeded=ok))
     if not ok:
         db.session.commit()
@@ -65,6 +72,8 @@ def login(username, password, user_agent=None):
 
 
 def _refuse_if_throttled(username, address):
+    """429 after too many failures; the lock held to the commit makes count-check-record one step per username."""
+    db.session.execute(select(func.pg_advisory_xact_lock(_LOGIN_LOCK, func.hashtext(username[:64]))))
     window = current_app.config["LOGIN_WINDOW"]
     since = utcnow() - window
     query = select(func.count(), func.min(LoginAttempt.attempted_at)).where(
@@ -133,8 +142,12 @@ def revoke_all_tokens(user_id):
 
 
 def change_password(user, current_password, new_password):
-    """Set a new password after checking the old one; every token of the user is revoked."""
+    """Set a new password after checking the old one (throttled like sign-in); every token of the user is revoked."""
+    address = _client_address()
+    _refuse_if_throttled(user.username, address)
     if not verify_password(user.password_hash, current_password):
+        db.session.add(LoginAttempt(username=user.username[:64], client_address=address, succeeded=False))
+        db.session.commit()
         raise Forbidden("当前密码错误 / the current password is wrong")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
@@ -174,6 +187,7 @@ def create_user(username, password, role, full_name, area_code=None, actor=None,
         )
     if actor is not None:
         _check_may_manage(actor, role, area)
+    departments.check_account(actor, role, area, department_id)
     _check_password(password)
     if db.session.execute(select(User.id).where(User.username == username)).scalar() is not None:
         raise Conflict(f"用户名 {username} 已存在 / username {username} is taken", {"username": ["taken"]})

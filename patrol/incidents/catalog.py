@@ -5,10 +5,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from patrol.areas.models import Area
 from patrol.auth import roles
-from patrol.auth.scope import area_prefix, require_role
+from patrol.auth.scope import require_role
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
 from patrol.extensions import db
-from patrol.incidents import defaults
+from patrol.incidents import defaults, departments
 from patrol.incidents.models import Category, Department, Holiday
 
 
@@ -97,6 +97,7 @@ def create_category(user, data):
             raise Invalid(
                 "上级类别必须是大类 / parent must be a top-level category", {"parent_code": ["not a top level"]}
             )
+    departments.check_default_code(user, data.get("department_code"))
     category = Category(
         code=data["code"],
         name=data["name"],
@@ -117,6 +118,8 @@ def update_category(user, category_id, data):
     category = db.session.get(Category, category_id)
     if category is None:
         raise NotFound("类别不存在 / no such category")
+    if data.get("department_code") is not None:
+        departments.check_default_code(user, data["department_code"])
     for key in ("name", "department_code", "deadline_value", "deadline_unit", "sort", "active"):
         if key in data:
             setattr(category, key, data[key])
@@ -128,56 +131,48 @@ def update_category(user, category_id, data):
 # --- departments ----------------------------------------------------------------------------
 
 
-def _street_of(user):
-    prefix = area_prefix(user)
-    return None if prefix is None else prefix[:9]
-
-
 def list_departments(user, street_code=None):
-    """Departments of the streets the caller sees."""
-    query = select(Department).join(Area, Area.id == Department.street_id).order_by(Department.street_id, Department.id)
-    own = _street_of(user)
-    if own is not None:
-        query = query.where(Area.code == own)
+    """Departments the caller may name: their street's and the city-wide ones (an unbound admin: all)."""
+    query = (
+        select(Department)
+        .outerjoin(Area, Area.id == Department.street_id)
+        .where(departments.in_scope_clause(user))
+        .order_by(Department.street_id.nullsfirst(), Department.id)
+    )
     if street_code:
         query = query.where(Area.code == street_code)
     return db.session.execute(query).scalars().all()
 
 
 def department_in_street(department_id, street_id):
-    """The active department of that street, or 422."""
-    department = db.session.get(Department, department_id)
-    if department is None or department.street_id != street_id or not department.active:
-        raise Invalid("部门不存在或不属于本街道 / no such department in this street", {"department_id": ["unknown"]})
-    return department
+    """The active department a case of that street may go to (its own or city-wide), or 422."""
+    return departments.for_street(department_id, street_id)
 
 
 def default_department(category, street_id):
-    if not category.department_code:
-        return None
-    return db.session.execute(
-        select(Department).where(
-            Department.street_id == street_id, Department.code == category.department_code, Department.active.is_(True)
-        )
-    ).scalar_one_or_none()
+    return departments.default_for(category, street_id)
 
 
 def create_department(user, data):
-    """Add a department to a street (admin)."""
-    require_role(user, *roles.ONLY_ADMIN)
-    street = db.session.execute(
-        select(Area).where(Area.code == data["street_code"], Area.level == "street")
-    ).scalar_one_or_none()
-    if street is None:
-        raise Invalid("街道不存在 / no such street", {"street_code": ["unknown street"]})
-    if _street_of(user) not in (None, street.code):
-        raise Forbidden("该街道不在您的管辖范围内 / that street is outside your area")
-    exists = db.session.execute(
-        select(Department.id).where(Department.street_id == street.id, Department.code == data["code"])
-    ).first()
-    if exists:
+    """Add a department to a street, or city-wide (admin)."""
+    street = None
+    if data.get("street_code"):
+        street = db.session.execute(
+            select(Area).where(Area.code == data["street_code"], Area.level == "street")
+        ).scalar_one_or_none()
+        if street is None:
+            raise Invalid("街道不存在 / no such street", {"street_code": ["unknown street"]})
+    elif not data.get("city_wide"):
+        raise Invalid(
+            "请指定街道，或明确设为全市部门 / name a street, or mark the department city-wide",
+            {"street_code": ["required unless city_wide"]},
+        )
+    departments.check_may_create(user, street)
+    same_code = Department.street_id.is_(None) if street is None else Department.street_id == street.id
+    if db.session.execute(select(Department.id).where(same_code, Department.code == data["code"])).first():
         raise Conflict("部门编码已存在 / department code taken", {"code": ["taken"]})
-    department = Department(street_id=street.id, code=data["code"], name=data["name"], phone=data.get("phone"))
+    street_id = street.id if street else None
+    department = Department(street_id=street_id, code=data["code"], name=data["name"], phone=data.get("phone"))
     db.session.add(department)
     db.session.commit()
     return department
@@ -185,10 +180,12 @@ def create_department(user, data):
 
 def update_department(user, department_id, data):
     """Rename, change phone or (de)activate a department (admin)."""
-    require_role(user, *roles.ONLY_ADMIN)
+    require_role(user, *departments.MANAGERS)
     department = db.session.get(Department, department_id)
     if department is None or department not in list_departments(user):
         raise NotFound("部门不存在 / no such department")
+    if not departments.may_manage(user, department):
+        raise Forbidden("无权修改该部门 / you may not change this department")
     for key in ("name", "phone", "active"):
         if key in data:
             setattr(department, key, data[key])

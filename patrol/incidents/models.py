@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,13 +32,16 @@ DEADLINE_UNITS = ("hours", "workdays")
 
 
 class Department(db.Model):
-    """A department of a street that handles dispatched cases (城管, 消防, 派出所, …)."""
+    """A department of a street that handles dispatched cases (城管, 消防, 派出所, …); no street: city-wide."""
 
     __tablename__ = "incident_department"
-    __table_args__ = (UniqueConstraint("street_id", "code", name="uq_department_street_code"),)
+    __table_args__ = (
+        UniqueConstraint("street_id", "code", name="uq_department_street_code"),
+        Index("uq_department_citywide_code", "code", unique=True, postgresql_where=text("street_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    street_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="RESTRICT"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("area.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40))

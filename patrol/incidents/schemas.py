@@ -137,7 +137,8 @@ class CategoryQuery(Schema):
 
 
 class DepartmentIn(Schema):
-    street_code = fields.String(required=True, validate=validate.Regexp(r"^\d{9}$"))
+    street_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{9}$"))
+    city_wide = fields.Boolean(load_default=False)
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{2,40}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(load_default=None, validate=validate.Length(max=40))
@@ -151,7 +152,7 @@ class DepartmentPatch(Schema):
 
 class DepartmentOut(Schema):
     id = fields.Integer()
-    street_id = fields.Integer()
+    street_id = fields.Integer(allow_none=True)
     code = fields.String()
     name = fields.String()
     phone = fields.String(allow_none=True)

@@ -18,7 +18,7 @@ from patrol.auth.scope import area_prefix, require_role, visible_grid_ids
 from patrol.errors import Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.geo import GeometryError, in_china, parse_point, to_db, to_geojson
-from patrol.incidents import catalog, queries
+from patrol.incidents import catalog, departments, queries
 from patrol.incidents.models import OPEN_STATUSES, Category, Incident, IncidentEvent
 from patrol.localtime import local_midnight, utcnow
 from patrol.photos import service as photos
@@ -32,7 +32,7 @@ def visible_clause(user):
     if user.role == "worker":
         return or_(Incident.grid_id.in_(visible_grid_ids(user)), Incident.reporter_id == user.id)
     if user.role == "department":
-        return Incident.department_id == user.department_id if user.department_id else false()
+        return departments.visible_incidents_clause(user)
     prefix = area_prefix(user)
     if prefix is None:
         return true()
@@ -40,12 +40,13 @@ def visible_clause(user):
 
 
 def _department_photo_uses(user):
-    if user.role != "department" or not user.department_id:
+    """A department sees the photos of the cases it sees (and only those)."""
+    if user.role != "department":
         return None
     return (
         select(PhotoUse.id)
         .join(Incident, and_(PhotoUse.record_type == "incident", PhotoUse.record_id == cast(Incident.id, String)))
-        .where(Incident.department_id == user.department_id)
+        .where(visible_clause(user))
     )
 
 
@@ -151,6 +152,7 @@ def _new_row(user, incident_id, data):
     if on_spot and not note:
         raise Invalid("就地解决需填写处理说明 / handled on the spot needs a note", {"note": ["required"]})
     reported_at = _reported_at(data.get("reported_at"))
+    _check_own_records(user, data)
     return {
         "id": incident_id,
         "reporter_id": user.id,
@@ -171,6 +173,22 @@ def _new_row(user, incident_id, data):
         "version": 1,
         "updated_at": utcnow(),
     }
+
+
+def _check_own_records(user, data):
+    """A report may not name another worker's patrol or visit (an id not stored yet is kept: the phone may
+    send the report before its patrol or visit, and a client UUID of someone else's record is not guessable)."""
+    from patrol.patrols.models import Patrol
+    from patrol.people.models import Visit
+
+    for field, model in (("patrol_id", Patrol), ("visit_id", Visit)):
+        if data.get(field) is None:
+            continue
+        owner = db.session.execute(select(model.worker_id).where(model.id == data[field])).scalar_one_or_none()
+        if owner is not None and owner != user.id:
+            raise Invalid(
+                "只能关联您自己的巡查或走访 / name only your own patrol or visit", {field: ["not your record"]}
+            )
 
 
 def _replayed(user, incident):

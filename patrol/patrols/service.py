@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
 from patrol.auth import roles
-from patrol.auth.scope import require_role, visible_grid_ids, worker_grid_ids
+from patrol.auth.scope import require_role, require_track_reader, visible_grid_ids, worker_grid_ids
 from patrol.errors import Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
 from patrol.localtime import local_date, utcnow
@@ -132,6 +132,7 @@ def finish_patrol(user, patrol_id, ended_at):
 
 
 def _scope(user, query):
+    require_track_reader(user)
     if user.role == "worker":
         return query.where(Patrol.worker_id == user.id)
     return query.where(Patrol.grid_id.in_(visible_grid_ids(user)))

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from patrol.areas.models import Area
-from patrol.auth.scope import area_prefix, covers_code
+from patrol.auth.scope import area_prefix, covers_code, require_track_reader
 from patrol.errors import Invalid, NotFound
 from patrol.extensions import db
 from patrol.tabular import Column, table_response
@@ -139,6 +139,7 @@ def compliance_rows(user, date_from, date_to, area_id=None, group_by="grid"):
     """One row per group: required, done and valid shifts, compliant grid-days, figures and miss reasons."""
     import json
 
+    require_track_reader(user)
     if date_to < date_from or (date_to - date_from) > timedelta(days=MAX_DAYS):
         raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
     if user.role != "worker" and area_prefix(user) == "":

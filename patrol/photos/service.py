@@ -182,9 +182,13 @@ def may_use(user, photo_id):
 
 
 def _visible_use(user, photo_id):
-    in_scope = select(PhotoUse.id).where(PhotoUse.photo_id == photo_id, PhotoUse.grid_id.in_(visible_grid_ids(user)))
-    if db.session.execute(in_scope.limit(1)).first():
-        return True
+    """A record using the photo is visible: by grid for area roles; a department only by the hooks (its cases)."""
+    if user.role != "department":
+        in_scope = select(PhotoUse.id).where(
+            PhotoUse.photo_id == photo_id, PhotoUse.grid_id.in_(visible_grid_ids(user))
+        )
+        if db.session.execute(in_scope.limit(1)).first():
+            return True
     for hook in VISIBILITY_HOOKS:
         visible = hook(user)
         if visible is None:

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from patrol.audit import service as audit
 from patrol.auth import roles
-from patrol.auth.scope import area_prefix, require_role
-from patrol.errors import Forbidden, Invalid
+from patrol.auth.scope import area_prefix, require_role, require_track_reader
+from patrol.errors import Invalid
 from patrol.extensions import db
 from patrol.localtime import local_midnight, today
 from patrol.maps import published as maps
@@ -104,9 +104,8 @@ def _gpx(rows):
 
 def export_tracks_gpx(user, day=None, grid_id=None):
     """The day's patrol tracks (clean fixes) as GPX 1.1, one <trk> per patrol."""
+    require_track_reader(user)
     scope = maps.map_scope(user)
-    if scope.role == "department":
-        raise Forbidden("部门账号无权导出巡查轨迹 / departments do not export patrol tracks")
     day = day or today()
     params = {
         **scope.params(),
@@ -130,9 +129,9 @@ LAYERS = {"grids": "grids", "tracks": "patrols", "incidents": "incidents"}
 def export_layer(user, layer, day=None):
     """A map layer of the day as one GeoJSON FeatureCollection (no personal data)."""
     collection = LAYERS[layer]
+    if collection == "patrols":
+        require_track_reader(user)
     scope = maps.map_scope(user)
-    if collection == "patrols" and scope.role == "department":
-        raise Forbidden("部门账号无权导出巡查轨迹 / departments do not export patrol tracks")
     day = day or today()
     params = {**scope.params(), **maps.parse_bbox(None), "limit": 100000, "offset": 0}
     if maps.COLLECTIONS[collection]["time"]:

@@ -4,13 +4,14 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import require_role, visible_grid_ids
-from patrol.errors import Conflict, Forbidden, Invalid, NotFound, replay_or_conflict
+from patrol.errors import Conflict, Forbidden, Invalid, NotFound, unique_conflict
 from patrol.extensions import db
 from patrol.localtime import today, utcnow
 from patrol.people import published as people
@@ -110,16 +111,36 @@ def _new_task(user, street, data, grids):
 def push_task(user, data):
     """Push a task down; -> (task view, created). A replay of the same id returns the original."""
     require_role(user, *roles.TASK_PUSHERS)
-    if data.get("id") is not None:
-        existing = db.session.get(Task, data["id"])
-        if existing is not None:
-            same = existing.created_by == user.id
-            replay_or_conflict(existing, same, "任务编号已被使用 / this task id is taken", {"id": [str(data["id"])]})
-            return task_view(existing), False
+    replay = _replay(user, data.get("id"))
+    if replay is not None:
+        return replay, False
     if data.get("person_ids") and not people.may_target_people(user):
         raise Forbidden(
             "您的角色不能指定走访人员 / your role may not name people in a task", {"person_ids": ["not allowed"]}
         )
+    try:
+        return _push_new(user, data), True
+    except IntegrityError as error:
+        if unique_conflict(error) is None or data.get("id") is None:
+            raise
+        db.session.rollback()  # the same id was pushed concurrently: answer as a replay
+        replay = _replay(user, data["id"])
+        if replay is None:
+            raise
+        return replay, False
+
+
+def _replay(user, task_id):
+    """The view of a task already pushed with this id by the user; 409 when someone else's; None when new."""
+    existing = db.session.get(Task, task_id) if task_id is not None else None
+    if existing is None:
+        return None
+    if existing.created_by != user.id:
+        raise Conflict("任务编号已被使用 / this task id is taken", {"id": [str(task_id)]})
+    return task_view(existing)
+
+
+def _push_new(user, data):
     grids = _grids(user, data["grid_ids"])
     street = street_by_id(db.session.execute(select(Area.id).where(Area.code == grids[0].code[:9])).scalar())
     task = _new_task(user, street, data, grids)
@@ -135,7 +156,7 @@ def push_task(user, data):
             _deliver(task, planned, user if over else None)
     audit.record(user, "task.push", "task", task.id, street.code, {"type": task.type_code, "status": task.status})
     db.session.commit()
-    return task_view(task), True
+    return task_view(task)
 
 
 def _locked_task(task_id):

@@ -17,6 +17,7 @@ from tests.hardening.world import GRID_A, GRID_B, POINT_A, POINT_B, jpeg
 ALL = ("worker", "community_admin", "street_reviewer", "department", "admin")
 STAFF = ("community_admin", "street_reviewer", "admin")
 REVIEW = ("street_reviewer", "admin")
+TRACKS = ("worker", *STAFF)
 
 
 @dataclass
@@ -151,7 +152,8 @@ MATRIX = {
     ),
     "PATCH /api/v1/areas/{grid_id}/assignments/{assignment_id}": Op(STAFF, body=lambda s: {"end_date": "2099-12-31"}),
     "GET /api/v1/audit": Op(REVIEW, scoped=False),
-    "GET /api/v1/patrols": Op(ALL, query=lambda s: {"grid_id": s["grid"]}),
+    # Departments handle cases: they never read workers' tracks or per-worker compliance.
+    "GET /api/v1/patrols": Op(TRACKS, query=lambda s: {"grid_id": s["grid"]}),
     "POST /api/v1/patrols": Op(
         ("worker",),
         body=lambda s: {
@@ -160,8 +162,8 @@ MATRIX = {
             "started_at": (_now() - timedelta(minutes=2)).isoformat(),
         },
     ),
-    "GET /api/v1/patrols/{patrol_id}": Op(ALL),
-    "GET /api/v1/patrols/{patrol_id}.gpx": Op(ALL),
+    "GET /api/v1/patrols/{patrol_id}": Op(TRACKS),
+    "GET /api/v1/patrols/{patrol_id}.gpx": Op(TRACKS),
     "POST /api/v1/patrols/{patrol_id}/points": Op(
         ("worker",), body=lambda s: {"points": [[int(_now().timestamp() * 1000), *_lonlat(s), 5.0, 1.0, None]]}
     ),
@@ -181,7 +183,7 @@ MATRIX = {
     "POST /api/v1/osmand": Op(
         ("anonymous", *ALL), query=lambda s: {"id": "no-such-key", "lat": 30.28, "lon": 120.12}, key=True
     ),
-    "GET /api/v1/stats/patrols": Op(ALL, query=lambda s: {**_range(s), "area_id": s["grid"]}),
+    "GET /api/v1/stats/patrols": Op(TRACKS, query=lambda s: {**_range(s), "area_id": s["grid"]}),
     "GET /api/v1/incidents": Op(ALL, query=lambda s: {"grid_id": s["grid"]}),
     "POST /api/v1/incidents": Op(
         ("worker", "community_admin", "street_reviewer", "admin"),

@@ -9,8 +9,19 @@ from patrol.auth import service as auth
 from patrol.localtime import local_midnight, today
 from tests.conftest import DEMO_PASSWORD
 
-FIRE_DEPARTMENT = 901
-HEALTH_DEPARTMENT = 902
+
+def _department(code, name):
+    from sqlalchemy import select
+
+    from patrol.areas.models import Area
+    from patrol.extensions import db
+    from patrol.incidents.models import Department
+
+    street_id = db.session.execute(select(Area.id).where(Area.code == "330106010")).scalar_one()
+    department = Department(street_id=street_id, code=code, name=name)
+    db.session.add(department)
+    db.session.commit()
+    return department.id
 
 
 @pytest.fixture
@@ -20,13 +31,15 @@ def grids(demo):
 
 @pytest.fixture
 def department(demo, login):
-    auth.create_user("fire-dept", DEMO_PASSWORD, "department", "消防救援站", "330106010", department_id=FIRE_DEPARTMENT)
+    fire = _department("xiaofang", "消防救援站")
+    auth.create_user("fire-dept", DEMO_PASSWORD, "department", "消防救援站", "330106010", department_id=fire)
     return login("fire-dept")
 
 
 @pytest.fixture
 def health(demo, login):
-    auth.create_user("health-dept", DEMO_PASSWORD, "department", "卫健办", "330106010", department_id=HEALTH_DEPARTMENT)
+    health = _department("weijian", "卫健办")
+    auth.create_user("health-dept", DEMO_PASSWORD, "department", "卫健办", "330106010", department_id=health)
     return login("health-dept")
 
 

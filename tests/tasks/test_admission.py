@@ -7,6 +7,7 @@ from sqlalchemy import text
 from patrol.extensions import db
 from patrol.localtime import today
 from tests.conftest import assert_error_shape
+from tests.hardening.world import department_id_of
 from tests.tasks.conftest import list_type, push, task_body
 
 
@@ -40,7 +41,7 @@ def test_listed_task_reaches_the_workers_of_its_grids(street, department, grids,
     list_type(street)
     grid_ids = [grids["330106010001001"].id, grids["330106010001002"].id]
     task = push(department, grid_ids)
-    assert task["status"] == "active" and task["listed"] and task["department_id"] == 901
+    assert task["status"] == "active" and task["listed"] and task["department_id"] == department_id_of(department)
     assert task["items_total"] == 2 and task["estimated_minutes"] == 60
     for username, grid_id in (("demo-worker", grid_ids[0]), ("demo-worker2", grid_ids[1])):
         mine = items_of(login(username))
