@@ -8,8 +8,12 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from patrol.areas.models import Area
 from patrol.auth import service as auth
+from patrol.extensions import db
+from patrol.incidents import catalog
 from patrol.people.idcard import CHECK_CHARS, WEIGHTS
 from tests.conftest import DEMO_PASSWORD
 from tests.people.helpers import GRID_1, id_number, person_body, point
@@ -99,7 +103,9 @@ def _candidates(mask, known):
 
 def _setup(login):
     community, street = login("demo-community"), login("demo-street")
-    auth.create_user("dept-people", DEMO_PASSWORD, "department", "民政办", "330106010", department_id=903)
+    street_area = db.session.execute(select(Area).where(Area.code == "330106010")).scalar_one()
+    department = catalog.seed_departments(street_area)[0]
+    auth.create_user("dept-people", DEMO_PASSWORD, "department", "民政办", "330106010", department_id=department.id)
     people, created = [], []
     for birth, seq, phone in PEOPLE:
         body = person_body(seq, id_number=id_number(birth, seq), phone=phone, where=GRID_1)
