@@ -29,10 +29,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from patrol.errors import DomainError
-from patrol.localtime import utcnow
 from patrol.patrols.models import FLAG_FAR_OUTSIDE, FLAG_LOW_ACCURACY
 from patrol.patrols.partitions import known_to_exist
-from patrol.patrols.settings import setting_in
+from patrol.patrols.settings import outside_fix_window, setting_in
 from patrol.patrols.trackers import key_digest, parse_fix
 from patrol.system import logs, monitoring
 from patrol.system.hooks import security_header_items
@@ -88,7 +87,7 @@ def fix_args(config, params):
     except DomainError:
         return None
     fix = datetime.fromtimestamp(row[0] / 1000, UTC)
-    if fix > utcnow() + timedelta(days=1) or not known_to_exist(fix):
+    if outside_fix_window(fix, fix, config) is not None or not known_to_exist(fix):
         return None
     zone = ZoneInfo(config["TIMEZONE"])
     local_day = fix.astimezone(zone).date()

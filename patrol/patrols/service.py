@@ -12,17 +12,21 @@ from patrol.areas.models import Area
 from patrol.auth.scope import require_role, visible_grid_ids, worker_grid_ids
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
 from patrol.extensions import db
-from patrol.localtime import local_date, utcnow
+from patrol.localtime import local_date
 from patrol.patrols import queries
 from patrol.patrols.ingest import patrol_for_batch, store_points
 from patrol.patrols.models import Patrol
 from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import PointColumns, parse_points
 from patrol.patrols.rules import effective_rules, shift_for
-from patrol.patrols.settings import setting
+from patrol.patrols.settings import outside_fix_window, setting
 
-MAX_BACKDATE = timedelta(days=60)
-MAX_AHEAD = timedelta(days=1)
+
+def fix_time_refused(first, last, field="points"):
+    """422 when fix times from `first` to `last` fall outside the accepted window (settings.fix_window)."""
+    problem = outside_fix_window(first, last)
+    if problem is not None:
+        raise Invalid("定位时间超出可接受范围 / fix time outside the accepted window", {field: [problem]})
 
 
 def holds_grid(user, grid_id, day):
@@ -31,8 +35,7 @@ def holds_grid(user, grid_id, day):
 
 
 def _check_start_time(started_at):
-    now = utcnow()
-    if started_at > now + MAX_AHEAD or started_at < now - MAX_BACKDATE:
+    if outside_fix_window(started_at, started_at) is not None:
         raise Invalid("开始时间不合理 / start time is too far from now", {"started_at": ["out of range"]})
 
 
@@ -89,8 +92,7 @@ def _check_fix_times(patrol, columns: PointColumns):
     earliest = patrol.started_at - timedelta(hours=setting("PATROL_MAX_FIX_BEFORE_START_H"))
     if first < earliest:
         raise Invalid("定位时间早于巡查开始过久 / fixes long before the patrol started", {"points": ["fix time"]})
-    if last > utcnow() + MAX_AHEAD:
-        raise Invalid("定位时间在未来 / fix time more than a day in the future", {"points": ["fix time"]})
+    fix_time_refused(first, last)
     return first, last
 
 
@@ -120,7 +122,7 @@ def finish_patrol(user, patrol_id, ended_at):
     if patrol.ended_at is not None:
         db.session.commit()
         return patrol, False
-    if ended_at < patrol.started_at or ended_at > utcnow() + MAX_AHEAD:
+    if ended_at < patrol.started_at or outside_fix_window(ended_at, ended_at) is not None:
         raise Invalid("结束时间不合理 / end time before the start or in the future", {"ended_at": ["out of range"]})
     patrol.ended_at = ended_at
     db.session.flush()

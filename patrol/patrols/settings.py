@@ -1,6 +1,7 @@
 """Patrol settings: app config first, then the environment, then the default."""
 
 import os
+from datetime import timedelta
 
 from flask import current_app
 
@@ -14,12 +15,36 @@ DEFAULTS = {
     "PATROL_TRACKER_SILENCE_MIN": 15.0,  # a tracker patrol finishes itself after this silence
     "PATROL_MAX_FIX_BEFORE_START_H": 12.0,  # fixes earlier than this before the start are refused
     "PATROL_MAX_POINTS": 5000,  # points per request
+    "PATROL_FIX_MAX_AGE_D": 60.0,  # fixes older than this many days are refused on every way in
+    "PATROL_FIX_MAX_AHEAD_MIN": 10.0,  # fixes later than now plus this are refused (phone clocks drift)
 }
 
 
 def setting(name):
     """A patrol setting as a number."""
     return setting_in(current_app.config, name)
+
+
+def fix_window(config=None):
+    """(earliest, latest) fix time accepted on every way in: one definition, checked before any DDL."""
+    from patrol.localtime import utcnow
+
+    config = current_app.config if config is None else config
+    now = utcnow()
+    return (
+        now - timedelta(days=setting_in(config, "PATROL_FIX_MAX_AGE_D")),
+        now + timedelta(minutes=setting_in(config, "PATROL_FIX_MAX_AHEAD_MIN")),
+    )
+
+
+def outside_fix_window(first, last, config=None):
+    """Why fix times from `first` to `last` are refused, or None when they all lie in the window."""
+    earliest, latest = fix_window(config)
+    if first < earliest:
+        return f"fix time older than {setting_in(config or current_app.config, 'PATROL_FIX_MAX_AGE_D'):g} days"
+    if last > latest:
+        return "fix time in the future"
+    return None
 
 
 def setting_in(config, name):

@@ -22,7 +22,7 @@ from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import FLOAT4_MAX, FLOAT4_MIN, PointColumns, _problem, insert_points
 from patrol.patrols.rules import effective_rules, shift_for
 from patrol.patrols.service import new_patrol_id, start_server_patrol
-from patrol.patrols.settings import setting
+from patrol.patrols.settings import outside_fix_window, setting
 
 KNOT_MPS = 0.514444
 
@@ -172,8 +172,9 @@ def receive_fix(params, body):
     """Store one tracker fix in the worker's patrol for the shift, opening or closing patrols as needed."""
     key, row = parse_fix(params, body)
     fix = datetime.fromtimestamp(row[0] / 1000, UTC)
-    if fix > utcnow() + timedelta(days=1):
-        raise _malformed("fix time is more than a day in the future")
+    problem = outside_fix_window(fix, fix)
+    if problem is not None:
+        raise _malformed(problem)
     ensure_partitions(fix, fix)
     latest = db.session.execute(_LATEST, {"key_hash": key_digest(key), "fix": fix}).one_or_none()
     if latest is None:
