@@ -126,3 +126,7 @@ class TrackerDevice(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # latest fix time heard
+    battery: Mapped[float | None] = mapped_column(REAL)  # percent, as the latest fix reported it
+    charging: Mapped[bool | None] = mapped_column()
+    client: Mapped[str | None] = mapped_column(String(16))  # osmand, traccar or traccar-json

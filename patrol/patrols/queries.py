@@ -112,7 +112,7 @@ pts AS (
     FROM cells c LEFT JOIN touched t ON t.patrol_id = c.patrol_id AND t.i = c.i AND t.j = c.j
     GROUP BY c.patrol_id
 ), fresh AS (
-    SELECT p.id, p.grid_id, pa.started_at, pa.shift, now() AS computed_at,
+    SELECT p.id, p.grid_id, pa.started_at, pa.ended_at, pa.shift, now() AS computed_at,
            coalesce(c.n_all, 0) AS point_count, coalesce(c.n_clean, 0) AS clean_count, t.track,
            coalesce(w.distance_m, 0) AS distance_m, round(coalesce(w.tracked_s, 0)) AS duration_s,
            round(coalesce(w.moving_s, 0)) AS moving_s, pr.inside_share, coalesce(cv.coverage, 0) AS coverage
@@ -170,7 +170,7 @@ array_remove(ARRAY[
         CAST(pa.started_at AT TIME ZONE :tz AS time) >= CASE pa.shift WHEN 'am' THEN r.am_start ELSE r.pm_start END
         AND CAST(pa.started_at AT TIME ZONE :tz AS time) < CASE pa.shift WHEN 'am' THEN r.am_end ELSE r.pm_end END
     ) THEN 'outside_window' END,
-    CASE WHEN pa.computed_at IS NULL THEN 'not_finished' END,
+    CASE WHEN pa.ended_at IS NULL THEN 'not_finished' END,
     CASE WHEN pa.computed_at IS NOT NULL AND pa.clean_count < 2 THEN 'no_track' END,
     CASE WHEN coalesce(pa.duration_s, 0) < r.min_duration_min * 60 THEN 'too_short' END,
     CASE WHEN coalesce(pa.inside_share, 0) < r.min_inside_share THEN 'mostly_outside' END,
