@@ -55,9 +55,11 @@ def register(blueprint):
             sys.exit(1)
         click.echo(json.dumps(result, default=str, ensure_ascii=False, indent=2))
 
-    @blueprint.cli.command("close-silent")
-    def close_silent():
-        """Finish tracker patrols whose tracker has gone silent (run every few minutes)."""
+    @blueprint.cli.command("upkeep")
+    def upkeep():
+        """Close tracker patrols silent for longer than the silence gap (run every minute: make run, systemd)."""
         from patrol.patrols.trackers import close_silent_patrols
 
         click.echo(f"closed {close_silent_patrols()} silent tracker patrol(s)")
+
+    blueprint.cli.add_command(upkeep, "close-silent")  # the older name

@@ -147,7 +147,19 @@ def list_patrols(user, grid_id=None, worker_id=None, date=None, limit=500):
         query = query.where(Patrol.worker_id == worker_id)
     if date is not None:
         query = query.where(Patrol.local_date == date)
-    return db.session.execute(query).scalars().all()
+    return _up_to_date(db.session.execute(query).scalars().all())
+
+
+def _up_to_date(patrols):
+    """Open patrols get their figures from the fixes so far (trackers write fixes without recomputing)."""
+    open_ids = [patrol.id for patrol in patrols if patrol.ended_at is None]
+    if open_ids:
+        queries.refresh_figures(open_ids)
+        db.session.commit()
+        for patrol in patrols:
+            if patrol.ended_at is None:
+                db.session.refresh(patrol)
+    return patrols
 
 
 def get_patrol(user, patrol_id):
@@ -155,7 +167,7 @@ def get_patrol(user, patrol_id):
     patrol = db.session.execute(_scope(user, select(Patrol).where(Patrol.id == patrol_id))).scalar_one_or_none()
     if patrol is None:
         raise NotFound("巡查不存在 / no such patrol")
-    return patrol
+    return _up_to_date([patrol])[0]
 
 
 def patrol_gpx(user, patrol_id):

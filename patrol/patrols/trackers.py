@@ -2,16 +2,17 @@
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import qrcode
 import qrcode.image.svg
 from flask import current_app, request
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 
+from patrol.areas.models import GridAssignment
 from patrol.audit import service as audit
 from patrol.auth.models import User
-from patrol.auth.scope import require_role
+from patrol.auth.scope import active_assignment_clause, require_role, visible_grid_ids
 from patrol.errors import BadRequest
 from patrol.extensions import db
 from patrol.localtime import utcnow
@@ -107,7 +108,8 @@ def receive_fix(params, body):
 
 def close_silent_patrols():
     """Finish tracker patrols whose tracker has been silent longer than the silence gap (periodic upkeep)."""
-    ids = db.session.execute(_SILENT, {"minutes": setting("PATROL_TRACKER_SILENCE_MIN")}).scalars().all()
+    silence = timedelta(minutes=setting("PATROL_TRACKER_SILENCE_MIN"))
+    ids = db.session.execute(_SILENT, {"silence": silence}).scalars().all()
     tracker_patrols.close_patrols(ids)
     db.session.commit()
     return len(ids)
@@ -118,5 +120,37 @@ SELECT p.id FROM patrol p
 WHERE p.source = 'osmand' AND p.ended_at IS NULL
   AND coalesce((SELECT max(t.fix_time) FROM track_point t
                 WHERE t.patrol_id = p.id AND t.fix_time >= p.started_at - interval '12 hours'), p.started_at)
-      < now() - make_interval(mins => :minutes)
+      < now() - CAST(:silence AS interval)
 """)
+
+
+STATUS_ROLES = ("community_admin", "street_reviewer", "admin")
+
+
+def device_status(user):
+    """The trackers of the workers holding a grid in the caller's area today: last fix, battery, client."""
+    require_role(user, *STATUS_ROLES)
+    held = (
+        select(GridAssignment.user_id, func.array_agg(GridAssignment.grid_id.distinct()).label("grid_ids"))
+        .where(GridAssignment.grid_id.in_(visible_grid_ids(user)), active_assignment_clause())
+        .group_by(GridAssignment.user_id)
+        .subquery()
+    )
+    query = (
+        select(
+            User.id.label("worker_id"),
+            User.username,
+            User.full_name,
+            held.c.grid_ids,
+            TrackerDevice.issued_at,
+            TrackerDevice.last_fix_at,
+            TrackerDevice.battery,
+            TrackerDevice.charging,
+            TrackerDevice.client,
+        )
+        .join(TrackerDevice, TrackerDevice.user_id == User.id)
+        .join(held, held.c.user_id == User.id)
+        .where(User.role == "worker")
+        .order_by(TrackerDevice.last_fix_at.asc().nullsfirst(), User.id)
+    )
+    return {"trackers": [dict(row) for row in db.session.execute(query).mappings()]}
