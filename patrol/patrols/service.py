@@ -12,7 +12,7 @@ from patrol.areas.models import Area
 from patrol.auth.scope import require_role, visible_grid_ids, worker_grid_ids
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
 from patrol.extensions import db
-from patrol.localtime import local_date
+from patrol.localtime import local_date, utcnow
 from patrol.patrols import queries
 from patrol.patrols.ingest import patrol_for_batch, store_points
 from patrol.patrols.models import Patrol
@@ -20,6 +20,8 @@ from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import PointColumns, parse_points
 from patrol.patrols.rules import effective_rules, shift_for
 from patrol.patrols.settings import outside_fix_window, setting
+
+OPEN_FIGURES_MAX_AGE = timedelta(seconds=15)
 
 
 def fix_time_refused(first, last, field="points"):
@@ -151,15 +153,20 @@ def list_patrols(user, grid_id=None, worker_id=None, date=None, limit=500):
 
 
 def _up_to_date(patrols):
-    """Open patrols get their figures from the fixes so far (trackers write fixes without recomputing)."""
-    open_ids = [patrol.id for patrol in patrols if patrol.ended_at is None]
-    if open_ids:
-        queries.refresh_figures(open_ids)
+    """Open tracker patrols get their figures from the fixes so far (trackers store fixes without recomputing);
+    figures computed less than OPEN_FIGURES_MAX_AGE ago are kept, so busy readers cost little."""
+    stale = utcnow() - OPEN_FIGURES_MAX_AGE
+    due = [p for p in patrols if _open_tracker(p) and (p.computed_at is None or p.computed_at < stale)]
+    if due:
+        queries.refresh_figures([patrol.id for patrol in due])
         db.session.commit()
-        for patrol in patrols:
-            if patrol.ended_at is None:
-                db.session.refresh(patrol)
+        for patrol in due:
+            db.session.refresh(patrol)
     return patrols
+
+
+def _open_tracker(patrol):
+    return patrol.ended_at is None and patrol.source == "osmand"
 
 
 def get_patrol(user, patrol_id):
