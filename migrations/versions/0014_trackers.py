@@ -1,4 +1,4 @@
-"""trackers: device status (last fix time, battery, client) on tracker_device
+"""trackers: device status (last fix time, battery, client) on tracker_device; track_point.seg_start
 
 Revision ID: 0014_trackers
 Revises: 0008_patrol_misses
@@ -18,8 +18,11 @@ def upgrade():
     op.add_column("tracker_device", sa.Column("battery", sa.REAL(), nullable=True))
     op.add_column("tracker_device", sa.Column("charging", sa.Boolean(), nullable=True))
     op.add_column("tracker_device", sa.Column("client", sa.String(16), nullable=True))
+    # A constant default: no table rewrite, partitions included.
+    op.add_column("track_point", sa.Column("seg_start", sa.Boolean(), server_default="false", nullable=False))
 
 
 def downgrade():
+    op.drop_column("track_point", "seg_start")
     for column in ("client", "charging", "battery", "last_fix_at"):
         op.drop_column("tracker_device", column)

@@ -169,12 +169,18 @@ def import_gpx(user, data):
         if outside_fix_window(columns.first_time(), columns.last_time()) is not None:
             skipped.append({"segment": labels, "reason": "outside_fix_window"})
             continue
-        patrols.append(_import_group(user, group.segments[0].grid, columns))
+        starts = [segment.start for segment in group.segments[1:]]
+        patrols.append(_import_group(user, group.segments[0].grid, columns, starts))
     db.session.commit()
     return {"patrols": patrols, "skipped": skipped}
 
 
-def _import_group(user, grid, columns):
+_SEGMENT_STARTS = text(
+    "UPDATE track_point SET seg_start = true WHERE patrol_id = :id AND fix_time = ANY(:starts) AND NOT seg_start"
+)
+
+
+def _import_group(user, grid, columns, segment_starts):
     started_at, ended_at = columns.first_time(), columns.last_time()
     patrol_id = new_patrol_id("gpx", user.id, columns.t_ms[0])
     patrol = db.session.get(Patrol, patrol_id)
@@ -183,6 +189,9 @@ def _import_group(user, grid, columns):
     db.session.commit()
     ensure_partitions(started_at, ended_at)
     insert_points(patrol, columns)
+    if segment_starts:
+        starts = [datetime.fromtimestamp(t / 1000, UTC) for t in segment_starts]
+        db.session.execute(_SEGMENT_STARTS, {"id": patrol.id, "starts": starts})
     if patrol.ended_at is None:
         patrol.ended_at = ended_at
     db.session.flush()

@@ -94,6 +94,8 @@ class TrackPoint(db.Model):
     speed: Mapped[float | None] = mapped_column(REAL)
     heading: Mapped[float | None] = mapped_column(REAL)
     flag: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The first fix of a recorded segment after a pause (GPX <trkseg>): the track is never bridged into it.
+    seg_start: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class PatrolRule(db.Model):

@@ -80,11 +80,12 @@ def _ms_time(t):
     return datetime.fromtimestamp(t / 1000, UTC)
 
 
-def test_a_paused_phone_recording_is_one_patrol_with_a_gap(demo, login):
+@pytest.mark.parametrize("resume_min", [18, 16], ids=["3-minute pause", "1-minute pause (under the gap)"])
+def test_a_paused_phone_recording_is_one_patrol_with_a_gap(demo, login, resume_min):
     grid = demo["workers"][0][1]
     worker = login("demo-worker")
     before = walk(grid, local_time(1, AM), minutes=15)
-    after = walk(grid, local_time(1, AM) + timedelta(minutes=18), minutes=15)  # a 3-minute pause
+    after = walk(grid, local_time(1, AM) + timedelta(minutes=resume_min), minutes=15)
     data = osmand_gpx([before, after])
     assert [len(s.points) for s in gpxpy.parse(data.decode()).tracks[0].segments] == [len(before), len(after)]
     apart = sum(_alone(worker, rows) for rows in (before, after))
