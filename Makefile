@@ -17,7 +17,8 @@ run: setup seed
 	@echo "  demo logins (password: $${DEMO_PASSWORD:-gridpatrol-demo}):"
 	@echo "    demo-admin, demo-street, demo-community, demo-worker, demo-worker2 … demo-worker12"
 	@echo ""
-	$(WITH_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+	@# Patrol upkeep every minute beside gunicorn (in the foreground, same PID through exec); the loop ends with it.
+	$(WITH_ENV) scripts/upkeep-loop $$$$ & exec $(WITH_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: system venv env web test-db
 	$(WITH_ENV) $(VENV)/bin/ruff check .

@@ -49,6 +49,8 @@ PATROL_NUMBERS = {
     "PATROL_TRACKER_SILENCE_MIN": 15.0,  # a tracker patrol finishes itself after this silence
     "PATROL_MAX_FIX_BEFORE_START_H": 12.0,  # fixes earlier than this before the start are refused
     "PATROL_MAX_POINTS": 5000,  # points per request
+    "PATROL_FIX_MAX_AGE_D": 60.0,  # fixes older than this many days are refused on every way in
+    "PATROL_FIX_MAX_AHEAD_MIN": 10.0,  # fixes later than now plus this are refused (phone clocks drift)
 }
 # Key place thresholds (read by patrol.tasks through the app config).
 TASK_NUMBERS = {

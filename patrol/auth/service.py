@@ -17,7 +17,6 @@ from patrol.auth.roles import ROLES
 from patrol.auth.scope import covers_code, require_role
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from patrol.extensions import db
-from patrol.incidents import departments
 from patrol.localtime import utcnow
 
 # Which role may create which: nobody hands out a role above their own.
@@ -32,6 +31,10 @@ ROLE_AREA_LEVEL = {
 
 _LOGIN_LOCK = 0x4C4F47  # advisory lock class of sign-in checks ("LOG"); the second key is the username's hash
 
+
+# Checks other features add for a new account (incidents: a department account names its own department).
+# The platform imports no feature; features register here when they are loaded (patrol.features).
+ACCOUNT_CHECKS = []
 
 def _token_digest(token):
     return hashlib.sha256(token.encode()).hexdigest()
@@ -187,7 +190,8 @@ def create_user(username, password, role, full_name, area_code=None, actor=None,
         )
     if actor is not None:
         _check_may_manage(actor, role, area)
-    departments.check_account(actor, role, area, department_id)
+    for check in ACCOUNT_CHECKS:
+        check(actor, role, area, department_id)
     _check_password(password)
     if db.session.execute(select(User.id).where(User.username == username)).scalar() is not None:
         raise Conflict(f"用户名 {username} 已存在 / username {username} is taken", {"username": ["taken"]})

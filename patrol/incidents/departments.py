@@ -8,6 +8,7 @@ A department's users see the cases of their own street that are dispatched to th
 from sqlalchemy import and_, false, or_, select
 
 from patrol.areas.models import Area
+from patrol.auth import service as accounts
 from patrol.auth.scope import area_prefix, require_role
 from patrol.errors import Forbidden, Invalid
 from patrol.extensions import db
@@ -120,3 +121,6 @@ def visible_incidents_clause(user):
     if not user.department_id or not own:
         return false()
     return and_(Incident.department_id == user.department_id, Incident.grid_code.startswith(own))
+
+
+accounts.ACCOUNT_CHECKS.append(check_account)

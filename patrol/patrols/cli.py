@@ -57,9 +57,12 @@ def rules_command(area_code, clear, **options):
     click.echo(json.dumps(result, default=str, ensure_ascii=False, indent=2))
 
 
-@group.command("close-silent")
-def close_silent():
-    """Finish tracker patrols whose tracker has gone silent (run every few minutes)."""
+@group.command("upkeep")
+def upkeep():
+    """Close tracker patrols silent for longer than the silence gap (run every minute: make run, systemd)."""
     from patrol.patrols.trackers import close_silent_patrols
 
     click.echo(f"closed {close_silent_patrols()} silent tracker patrol(s)")
+
+
+group.add_command(upkeep, "close-silent")  # the older name

@@ -29,18 +29,22 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from patrol.errors import DomainError
-from patrol.localtime import utcnow
 from patrol.patrols.models import FLAG_FAR_OUTSIDE, FLAG_LOW_ACCURACY
 from patrol.patrols.partitions import known_to_exist
-from patrol.patrols.settings import setting_in
-from patrol.patrols.trackers import key_digest, parse_fix
+from patrol.patrols.settings import outside_fix_window, setting_in
+from patrol.patrols.tracker_fix import parse_fix
+from patrol.patrols.trackers import key_digest
 from patrol.system import logs, monitoring
 from patrol.system.hooks import security_header_items
 
 PATH = "/api/v1/osmand"  # the URL rule of routes.OsmAnd, also the endpoint label of logs and metrics
 MAX_FORM_BYTES = 4096
 
-# The lookup is trackers._LATEST narrowed to a joinable patrol (trackers._joinable); the insert is
+# The lookup narrows tracker_patrols' rule to its common case: the fix lies after the start (its first fix) of
+# the latest tracker patrol and at most the silence after its last fix, and that patrol is open and of the fix's
+# local day; same-day patrols are always more than the silence apart, so no other patrol can claim it. Anything
+# else (a fix before that start, a merge, a new patrol) is the app's. It notes the device's status as
+# trackers.receive_fix does. The insert is
 # points._INSERT's flags for single fixes. Fixes come as parallel arrays (one or many: the tracker gateway
 # writes every fix that arrived meanwhile at once); the answer lists the ordinals of the fixes that were the
 # common case and are stored (or were already). The others wrote nothing: the app decides for them.
@@ -50,8 +54,10 @@ WITH fix AS (
                          CAST(%(day_start)s AS timestamptz[]), CAST(%(day_end)s AS timestamptz[]),
                          CAST(%(t)s AS float8[]), CAST(%(lon)s AS float8[]), CAST(%(lat)s AS float8[]),
                          CAST(%(acc)s AS float4[]), CAST(%(spd)s AS float4[]), CAST(%(hdg)s AS float4[]),
-                         CAST(%(far_deg)s AS float8[]))
-                  WITH ORDINALITY AS f(key_hash, fix, day_start, day_end, t, lon, lat, acc, spd, hdg, far_deg, n)
+                         CAST(%(far_deg)s AS float8[]), CAST(%(client)s AS text[]), CAST(%(battery)s AS float4[]),
+                         CAST(%(charging)s AS bool[]))
+                  WITH ORDINALITY AS f(key_hash, fix, day_start, day_end, t, lon, lat, acc, spd, hdg, far_deg,
+                                       client, battery, charging, n)
 ), latest AS (
     SELECT f.*, p.id AS patrol_id, p.grid_id, p.district_code, p.started_at,
            (SELECT max(tp.fix_time) FROM track_point tp
@@ -67,7 +73,11 @@ WITH fix AS (
 ), target AS (
     SELECT l.*, ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4326) AS geom, a.geom AS grid_geom
     FROM latest l JOIN area a ON a.id = l.grid_id
-    WHERE l.fix - coalesce(l.last_fix, l.started_at) <= %(silence)s
+    WHERE l.fix - coalesce(l.last_fix, l.started_at) <= %(silence)s AND l.fix >= l.started_at
+), seen AS (
+    UPDATE tracker_device d SET last_fix_at = s.fix, client = s.client, battery = s.battery, charging = s.charging
+    FROM (SELECT DISTINCT ON (key_hash) * FROM target ORDER BY key_hash, fix DESC) s
+    WHERE d.key_hash = s.key_hash AND (d.last_fix_at IS NULL OR s.fix >= d.last_fix_at)
 ), inserted AS (
     INSERT INTO track_point (patrol_id, fix_time, district_code, geom, accuracy, speed, heading, flag)
     SELECT t.patrol_id, to_timestamp(t.t / 1000.0), t.district_code, t.geom, t.acc, t.spd, t.hdg,
@@ -78,17 +88,32 @@ WITH fix AS (
 )
 SELECT n FROM target
 """
-_PER_FIX = ("key_hash", "fix", "day_start", "day_end", "t", "lon", "lat", "acc", "spd", "hdg", "far_deg")
+_PER_FIX = (
+    "key_hash",
+    "fix",
+    "day_start",
+    "day_end",
+    "t",
+    "lon",
+    "lat",
+    "acc",
+    "spd",
+    "hdg",
+    "far_deg",
+    "client",
+    "battery",
+    "charging",
+)
 
 
 def fix_args(config, params):
     """The values STORE needs for one fix, or None when the app must answer it (malformed, too new, …)."""
     try:
-        key, row = parse_fix(params, None)
+        key, row, meta = parse_fix(params, None)
     except DomainError:
         return None
     fix = datetime.fromtimestamp(row[0] / 1000, UTC)
-    if fix > utcnow() + timedelta(days=1) or not known_to_exist(fix):
+    if outside_fix_window(fix, fix, config) is not None or not known_to_exist(fix):
         return None
     zone = ZoneInfo(config["TIMEZONE"])
     local_day = fix.astimezone(zone).date()
@@ -105,6 +130,9 @@ def fix_args(config, params):
         "spd": row[4],
         "hdg": row[5],
         "far_deg": setting_in(config, "PATROL_FAR_OUTSIDE_M") / (111_320.0 * math.cos(math.radians(row[2]))),
+        "client": meta.client,
+        "battery": meta.battery,
+        "charging": meta.charging,
     }
 
 

@@ -1,6 +1,16 @@
-"""GPX import: one patrol per track segment that falls in a shift inside one of the worker's grids."""
+"""GPX import: timed track segments become patrols, the way the recording client meant them.
 
-from datetime import UTC
+- The segments of one <trk> are one patrol (a pause is a gap, never bridged: a break in time longer than
+  PATROL_GAP_S splits the track as for any fixes), unless they fall in different shifts or days.
+- Separate <trk> elements are separate patrols only when they are more than the tracker silence gap
+  (PATROL_TRACKER_SILENCE_MIN) apart or in different shifts, days or grids; otherwise one patrol.
+- Untimed segments and routes (<rte>, planned, never walked) are skipped with a reason in `skipped`;
+  the timed tracks still import. Waypoints are ignored.
+- Fix times outside the accepted window (settings.fix_window) skip their patrol before any partition is made.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import gpxpy
 import gpxpy.gpx
@@ -18,8 +28,39 @@ from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import insert_points, parse_points
 from patrol.patrols.rules import effective_rules, shift_for
 from patrol.patrols.service import new_patrol_id, start_server_patrol
+from patrol.patrols.settings import outside_fix_window, setting
 
 MAX_GPX_POINTS = 100_000
+
+
+@dataclass
+class Segment:
+    """One timed track segment, placed in a grid and shift."""
+
+    label: str
+    track: int
+    rows: list
+    grid: Area | None = None
+    shift: str | None = None
+
+    @property
+    def start(self):
+        return self.rows[0][0]
+
+    @property
+    def end(self):
+        return self.rows[-1][0]
+
+
+@dataclass
+class Group:
+    """Segments that make one patrol."""
+
+    segments: list = field(default_factory=list)
+
+    @property
+    def rows(self):
+        return sorted(row for segment in self.segments for row in segment.rows)
 
 
 def _parse(data):
@@ -29,23 +70,30 @@ def _parse(data):
         raise Invalid("不是有效的 GPX 文件 / not a valid GPX file", {"file": [str(exc)[:200]]}) from None
 
 
-def _segments(gpx):
-    found = []
-    total = 0
+def _segments(gpx, skipped):
+    """Timed segments in time order; untimed segments and all routes go to `skipped`."""
+    found, total = [], 0
     for t, track in enumerate(gpx.tracks):
         for s, segment in enumerate(track.segments):
-            rows = []
-            for point in segment.points:
-                if point.time is None:
-                    raise Invalid("GPX 点缺少时间 / every GPX point needs a time", {"file": [f"track {t} segment {s}"]})
-                moment = point.time if point.time.tzinfo else point.time.replace(tzinfo=UTC)
-                rows.append([round(moment.timestamp() * 1000), point.longitude, point.latitude, None, None, None])
+            if not segment.points:
+                continue
+            if any(point.time is None for point in segment.points):
+                skipped.append({"segment": f"{t}.{s}", "reason": "untimed"})
+                continue
+            rows = [[_ms(point.time), point.longitude, point.latitude, None, None, None] for point in segment.points]
             total += len(rows)
-            if rows:
-                found.append((f"{t}.{s}", rows))
+            found.append(Segment(f"{t}.{s}", t, sorted(rows)))
+    for r, route in enumerate(gpx.routes):
+        timed = route.points and all(point.time is not None for point in route.points)
+        skipped.append({"route": str(r), "reason": "route" if timed else "untimed"})  # a plan, not a walk
     if total > MAX_GPX_POINTS:
         raise Invalid(f"GPX 点数超过 {MAX_GPX_POINTS} / too many points", {"file": ["too many points"]})
-    return found
+    return sorted(found, key=lambda segment: segment.start)
+
+
+def _ms(moment):
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
 
 
 def _grid_for(user, rows, day):
@@ -59,37 +107,81 @@ def _grid_for(user, rows, day):
     ).scalar_one_or_none()
 
 
-def import_gpx(user, data):
-    """Turn each timed track segment into a patrol; importing the same file again changes nothing."""
-    require_role(user, "worker")
-    segments = _segments(_parse(data))
-    if not segments:
-        raise Invalid("GPX 文件没有轨迹 / the GPX file holds no track", {"file": ["no track points"]})
-    parsed = []
-    for label, rows in segments:
-        try:
-            parsed.append((label, parse_points(sorted(rows), MAX_GPX_POINTS)))
-        except ValidationError as exc:
-            raise Invalid("GPX 轨迹点无效 / invalid GPX points", {"file": {label: exc.messages}}) from None
-    patrols, skipped = [], []
-    for label, columns in parsed:
-        patrol, reason = _import_segment(user, columns)
-        if patrol is None:
-            skipped.append({"segment": label, "reason": reason})
+def _place(user, segment):
+    """The segment's grid and shift, or the reason it cannot be a patrol."""
+    start = _moment(segment.start)
+    segment.grid = _grid_for(user, segment.rows, local_date(start))
+    if segment.grid is None:
+        return "no_assigned_grid"
+    segment.shift, in_window = shift_for(start, effective_rules(segment.grid.code))
+    return None if in_window else "outside_shift_windows"
+
+
+def _moment(t_ms):
+    return datetime.fromtimestamp(t_ms / 1000, UTC)
+
+
+def _group(segments):
+    """Consecutive segments of one grid, day and shift make one patrol when they share a track or lie within
+    the silence gap of each other."""
+    silence_ms = setting("PATROL_TRACKER_SILENCE_MIN") * 60_000
+    groups = []
+    for segment in segments:
+        last = groups[-1].segments[-1] if groups else None
+        if last is not None and _same_patrol(last, segment, groups[-1], silence_ms):
+            groups[-1].segments.append(segment)
         else:
-            patrols.append(patrol)
+            groups.append(Group([segment]))
+    return groups
+
+
+def _same_patrol(last, segment, group, silence_ms):
+    same_place = (last.grid.id, last.shift, local_date(_moment(last.start))) == (
+        segment.grid.id,
+        segment.shift,
+        local_date(_moment(segment.start)),
+    )
+    close = segment.start - max(part.end for part in group.segments) <= silence_ms
+    return same_place and (last.track == segment.track or close)
+
+
+def import_gpx(user, data):
+    """Turn the timed tracks into patrols; importing the same file again changes nothing."""
+    require_role(user, "worker")
+    skipped = []
+    segments = _segments(_parse(data), skipped)
+    if not segments:
+        raise Invalid("GPX 文件没有带时间的轨迹 / the GPX file holds no timed track", {"file": ["no timed track"]})
+    placed = []
+    for segment in segments:
+        reason = _place(user, segment)
+        if reason is None:
+            placed.append(segment)
+        else:
+            skipped.append({"segment": segment.label, "reason": reason})
+    patrols = []
+    for group in _group(placed):
+        labels = ",".join(segment.label for segment in group.segments)
+        try:
+            columns = parse_points(group.rows, MAX_GPX_POINTS)
+        except ValidationError as exc:
+            raise Invalid("GPX 轨迹点无效 / invalid GPX points", {"file": {labels: exc.messages}}) from None
+        if outside_fix_window(columns.first_time(), columns.last_time()) is not None:
+            skipped.append({"segment": labels, "reason": "outside_fix_window"})
+            continue
+        starts = [segment.start for segment in group.segments[1:]]
+        patrols.append(_import_group(user, group.segments[0].grid, columns, starts))
     db.session.commit()
     return {"patrols": patrols, "skipped": skipped}
 
 
-def _import_segment(user, columns):
+_SEGMENT_STARTS = text(
+    "UPDATE track_point SET seg_start = true WHERE patrol_id = :id AND fix_time = ANY(:starts) AND NOT seg_start"
+)
+
+
+def _import_group(user, grid, columns, segment_starts):
     started_at, ended_at = columns.first_time(), columns.last_time()
-    grid = _grid_for(user, list(zip(columns.t_ms, columns.lon, columns.lat, strict=True)), local_date(started_at))
-    if grid is None:
-        return None, "no_assigned_grid"
-    _, in_window = shift_for(started_at, effective_rules(grid.code))
-    if not in_window:
-        return None, "outside_shift_windows"
     patrol_id = new_patrol_id("gpx", user.id, columns.t_ms[0])
     patrol = db.session.get(Patrol, patrol_id)
     if patrol is None:
@@ -97,10 +189,13 @@ def _import_segment(user, columns):
     db.session.commit()
     ensure_partitions(started_at, ended_at)
     insert_points(patrol, columns)
+    if segment_starts:
+        starts = [datetime.fromtimestamp(t / 1000, UTC) for t in segment_starts]
+        db.session.execute(_SEGMENT_STARTS, {"id": patrol.id, "starts": starts})
     if patrol.ended_at is None:
         patrol.ended_at = ended_at
     db.session.flush()
     queries.refresh_figures([patrol.id])
     db.session.flush()
     db.session.refresh(patrol)
-    return patrol, None
+    return patrol

@@ -94,6 +94,8 @@ class TrackPoint(db.Model):
     speed: Mapped[float | None] = mapped_column(REAL)
     heading: Mapped[float | None] = mapped_column(REAL)
     flag: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The first fix of a recorded segment after a pause (GPX <trkseg>): the track is never bridged into it.
+    seg_start: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class PatrolRule(db.Model):
@@ -126,3 +128,7 @@ class TrackerDevice(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # latest fix time heard
+    battery: Mapped[float | None] = mapped_column(REAL)  # percent, as the latest fix reported it
+    charging: Mapped[bool | None] = mapped_column()
+    client: Mapped[str | None] = mapped_column(String(16))  # osmand, traccar or traccar-json

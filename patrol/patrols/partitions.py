@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from patrol.extensions import db
+from patrol.patrols.settings import fix_window
 
 _PARTITION_LOCK = 7_246_003  # advisory lock key serialising partition creation
 _known: set[tuple[int, int]] = set()  # months this process has seen exist (existence only, never shared state)
@@ -39,9 +40,14 @@ def ensure_partitions(first: datetime, last: datetime):
     """Create the monthly partitions covering [first, last] that do not exist yet.
 
     Runs on its own connection and commits at once, so the caller's transaction never holds
-    the lock that creating a partition takes on the parent table.
+    the lock that creating a partition takes on the parent table. Only the months around now (the
+    accepted fix window) are ever created: callers refuse other fix times first, and this refuses too.
     """
-    missing = [m for m in months_between(first, last) if m not in _known]
+    allowed = set(months_between(*fix_window()))
+    wanted = months_between(first, last)
+    if not set(wanted) <= allowed:
+        raise ValueError("refusing to create a partition outside the accepted fix window")
+    missing = [m for m in wanted if m not in _known]
     if not missing:
         return
     with db.engine.connect() as conn:

@@ -53,25 +53,26 @@ WHERE tp.patrol_id = w.patrol_id AND tp.fix_time = w.fix_time
 """)
 
 # Figures from clean points (flag 0): the track is split wherever fixes are more than the gap
-# apart or an implied step speed exceeds the limit, and nothing is measured across a split.
+# apart, an implied step speed exceeds the limit or a recorded segment starts (seg_start, from GPX
+# <trkseg>), and nothing is measured across a split.
 # Share inside the grid also counts fixes flagged only as far outside (they are outside time).
 _FIGURES_TEMPLATE = f"""
 WITH p AS ({_SCALE}),
 pts AS (
-    SELECT t.patrol_id, t.fix_time, t.geom, t.flag, ST_X(t.geom) AS x, ST_Y(t.geom) AS y
+    SELECT t.patrol_id, t.fix_time, t.geom, t.flag, t.seg_start, ST_X(t.geom) AS x, ST_Y(t.geom) AS y
     FROM track_point t
     WHERE t.patrol_id = ANY(:ids) AND t.fix_time BETWEEN :lo AND :hi
 ), counted AS (
     SELECT patrol_id, count(*) AS n_all, count(*) FILTER (WHERE flag = 0) AS n_clean FROM pts GROUP BY patrol_id
 ), clean AS (
-    SELECT q.patrol_id, q.fix_time, q.geom,
+    SELECT q.patrol_id, q.fix_time, q.geom, q.seg_start,
            extract(epoch FROM q.fix_time - lag(q.fix_time) OVER w) AS dt,
            sqrt(((q.x - lag(q.x) OVER w) * p.kx) ^ 2 + ((q.y - lag(q.y) OVER w) * p.ky) ^ 2) AS step_m
     FROM pts q JOIN p ON p.id = q.patrol_id
     WHERE q.flag = 0
     WINDOW w AS (PARTITION BY q.patrol_id ORDER BY q.fix_time)
 ), steps AS (
-    SELECT *, (dt IS NULL OR dt > :gap OR step_m / greatest(dt, 0.001) > :vmax) AS breaks FROM clean
+    SELECT *, (dt IS NULL OR dt > :gap OR seg_start OR step_m / greatest(dt, 0.001) > :vmax) AS breaks FROM clean
 ), segmented AS (
     SELECT *, sum(breaks::int) OVER (PARTITION BY patrol_id ORDER BY fix_time) AS seg_no FROM steps
 ), lines AS (
@@ -88,13 +89,13 @@ pts AS (
 ), presence AS (
     SELECT x.patrol_id, sum(x.dt) FILTER (WHERE x.inside) / nullif(sum(x.dt), 0) AS inside_share
     FROM (
-        SELECT q.patrol_id, ST_Intersects(p.grid_geom, q.geom) AS inside,
+        SELECT q.patrol_id, q.seg_start, ST_Intersects(p.grid_geom, q.geom) AS inside,
                extract(epoch FROM q.fix_time - lag(q.fix_time) OVER w) AS dt
         FROM pts q JOIN p ON p.id = q.patrol_id
         WHERE q.flag & 3 = 0
         WINDOW w AS (PARTITION BY q.patrol_id ORDER BY q.fix_time)
     ) x
-    WHERE x.dt <= :gap
+    WHERE x.dt <= :gap AND NOT x.seg_start
     GROUP BY x.patrol_id
 ), cells AS (
     SELECT l.id AS patrol_id, i, j
@@ -112,7 +113,7 @@ pts AS (
     FROM cells c LEFT JOIN touched t ON t.patrol_id = c.patrol_id AND t.i = c.i AND t.j = c.j
     GROUP BY c.patrol_id
 ), fresh AS (
-    SELECT p.id, p.grid_id, pa.started_at, pa.shift, now() AS computed_at,
+    SELECT p.id, p.grid_id, pa.started_at, pa.ended_at, pa.shift, now() AS computed_at,
            coalesce(c.n_all, 0) AS point_count, coalesce(c.n_clean, 0) AS clean_count, t.track,
            coalesce(w.distance_m, 0) AS distance_m, round(coalesce(w.tracked_s, 0)) AS duration_s,
            round(coalesce(w.moving_s, 0)) AS moving_s, pr.inside_share, coalesce(cv.coverage, 0) AS coverage
@@ -170,7 +171,7 @@ array_remove(ARRAY[
         CAST(pa.started_at AT TIME ZONE :tz AS time) >= CASE pa.shift WHEN 'am' THEN r.am_start ELSE r.pm_start END
         AND CAST(pa.started_at AT TIME ZONE :tz AS time) < CASE pa.shift WHEN 'am' THEN r.am_end ELSE r.pm_end END
     ) THEN 'outside_window' END,
-    CASE WHEN pa.computed_at IS NULL THEN 'not_finished' END,
+    CASE WHEN pa.ended_at IS NULL THEN 'not_finished' END,
     CASE WHEN pa.computed_at IS NOT NULL AND pa.clean_count < 2 THEN 'no_track' END,
     CASE WHEN coalesce(pa.duration_s, 0) < r.min_duration_min * 60 THEN 'too_short' END,
     CASE WHEN coalesce(pa.inside_share, 0) < r.min_inside_share THEN 'mostly_outside' END,
@@ -252,14 +253,15 @@ def refresh_figures(patrol_ids):
 
 _CLEAN_POINTS = text("""
 WITH pts AS (
-    SELECT fix_time, geom, accuracy, speed, heading,
+    SELECT fix_time, geom, accuracy, speed, heading, seg_start,
            extract(epoch FROM fix_time - lag(fix_time) OVER w) AS dt,
            ST_Distance(geom::geography, (lag(geom) OVER w)::geography) AS step_m
     FROM track_point WHERE patrol_id = :id AND flag = 0
     WINDOW w AS (ORDER BY fix_time)
 )
 SELECT fix_time, ST_X(geom) AS lon, ST_Y(geom) AS lat, accuracy, speed, heading,
-       sum((dt IS NULL OR dt > :gap OR step_m / greatest(dt, 0.001) > :vmax)::int) OVER (ORDER BY fix_time) AS seg_no
+       sum((dt IS NULL OR dt > :gap OR seg_start OR step_m / greatest(dt, 0.001) > :vmax)::int)
+         OVER (ORDER BY fix_time) AS seg_no
 FROM pts ORDER BY fix_time
 """)
 

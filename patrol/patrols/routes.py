@@ -22,6 +22,7 @@ from patrol.patrols.schemas import (
     PointsBatch,
     PointsResult,
     TrackerKeyOut,
+    TrackerStatusList,
 )
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols", description="巡查 / patrols")
@@ -128,6 +129,14 @@ class Tracker(MethodView):
     def delete(self):
         """Revoke the caller's tracker key."""
         trackers.revoke_key(current_user())
+
+
+@blp.route("/trackers")
+class Trackers(MethodView):
+    @blp.response(200, TrackerStatusList)
+    def get(self):
+        """Device status of the trackers in the caller's area (street, community, admin): last fix, battery, client."""
+        return trackers.device_status(current_user())
 
 
 @blp.route("/rules/<int:area_id>")

@@ -135,6 +135,22 @@ class TrackerKeyOut(Schema):
     issued_at = fields.AwareDateTime()
 
 
+class TrackerStatus(Schema):
+    worker_id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    grid_ids = fields.List(fields.Integer())
+    issued_at = fields.AwareDateTime()
+    last_fix_at = fields.AwareDateTime(allow_none=True, metadata={"description": "latest fix time heard"})
+    battery = fields.Float(allow_none=True, metadata={"description": "percent, from the latest fix"})
+    charging = fields.Boolean(allow_none=True)
+    client = fields.String(allow_none=True, metadata={"description": "osmand, traccar or traccar-json"})
+
+
+class TrackerStatusList(Schema):
+    trackers = fields.List(fields.Nested(TrackerStatus))
+
+
 class GpxImportResult(Schema):
     patrols = fields.List(fields.Nested(PatrolFeature))
     skipped = fields.List(fields.Dict())

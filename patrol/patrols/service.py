@@ -20,10 +20,16 @@ from patrol.patrols.models import Patrol
 from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import PointColumns, parse_points
 from patrol.patrols.rules import effective_rules, shift_for
-from patrol.patrols.settings import setting
+from patrol.patrols.settings import outside_fix_window, setting
 
-MAX_BACKDATE = timedelta(days=60)
-MAX_AHEAD = timedelta(days=1)
+OPEN_FIGURES_MAX_AGE = timedelta(seconds=15)
+
+
+def fix_time_refused(first, last, field="points"):
+    """422 when fix times from `first` to `last` fall outside the accepted window (settings.fix_window)."""
+    problem = outside_fix_window(first, last)
+    if problem is not None:
+        raise Invalid("定位时间超出可接受范围 / fix time outside the accepted window", {field: [problem]})
 
 
 def holds_grid(user, grid_id, day):
@@ -32,8 +38,7 @@ def holds_grid(user, grid_id, day):
 
 
 def _check_start_time(started_at):
-    now = utcnow()
-    if started_at > now + MAX_AHEAD or started_at < now - MAX_BACKDATE:
+    if outside_fix_window(started_at, started_at) is not None:
         raise Invalid("开始时间不合理 / start time is too far from now", {"started_at": ["out of range"]})
 
 
@@ -90,8 +95,7 @@ def _check_fix_times(patrol, columns: PointColumns):
     earliest = patrol.started_at - timedelta(hours=setting("PATROL_MAX_FIX_BEFORE_START_H"))
     if first < earliest:
         raise Invalid("定位时间早于巡查开始过久 / fixes long before the patrol started", {"points": ["fix time"]})
-    if last > utcnow() + MAX_AHEAD:
-        raise Invalid("定位时间在未来 / fix time more than a day in the future", {"points": ["fix time"]})
+    fix_time_refused(first, last)
     return first, last
 
 
@@ -121,7 +125,7 @@ def finish_patrol(user, patrol_id, ended_at):
     if patrol.ended_at is not None:
         db.session.commit()
         return patrol, False
-    if ended_at < patrol.started_at or ended_at > utcnow() + MAX_AHEAD:
+    if ended_at < patrol.started_at or outside_fix_window(ended_at, ended_at) is not None:
         raise Invalid("结束时间不合理 / end time before the start or in the future", {"ended_at": ["out of range"]})
     patrol.ended_at = ended_at
     db.session.flush()
@@ -147,7 +151,24 @@ def list_patrols(user, grid_id=None, worker_id=None, date=None, limit=500):
         query = query.where(Patrol.worker_id == worker_id)
     if date is not None:
         query = query.where(Patrol.local_date == date)
-    return db.session.execute(query).scalars().all()
+    return _up_to_date(db.session.execute(query).scalars().all())
+
+
+def _up_to_date(patrols):
+    """Open tracker patrols get their figures from the fixes so far (trackers store fixes without recomputing);
+    figures computed less than OPEN_FIGURES_MAX_AGE ago are kept, so busy readers cost little."""
+    stale = utcnow() - OPEN_FIGURES_MAX_AGE
+    due = [p for p in patrols if _open_tracker(p) and (p.computed_at is None or p.computed_at < stale)]
+    if due:
+        queries.refresh_figures([patrol.id for patrol in due])
+        db.session.commit()
+        for patrol in due:
+            db.session.refresh(patrol)
+    return patrols
+
+
+def _open_tracker(patrol):
+    return patrol.ended_at is None and patrol.source == "osmand"
 
 
 def get_patrol(user, patrol_id):
@@ -155,7 +176,7 @@ def get_patrol(user, patrol_id):
     patrol = db.session.execute(_scope(user, select(Patrol).where(Patrol.id == patrol_id))).scalar_one_or_none()
     if patrol is None:
         raise NotFound("巡查不存在 / no such patrol")
-    return patrol
+    return _up_to_date([patrol])[0]
 
 
 def patrol_gpx(user, patrol_id):

@@ -11,7 +11,7 @@ from patrol.auth import service as auth
 from patrol.auth.models import User
 from patrol.extensions import db
 from patrol.geo import from_db
-from patrol.incidents import catalog
+from patrol.incidents import published as incidents
 from patrol.localtime import local_midnight, today
 from patrol.patrols.published import PATROL_DAYS
 from patrol.tasks import admission, duty, keyplaces
@@ -30,7 +30,7 @@ def _user(username):
 
 
 def _department_user(context, street):
-    catalog.seed_departments(street)
+    incidents.seed_departments(street)
     department_id = db.session.execute(
         text("SELECT id FROM incident_department WHERE street_id = :s AND code = 'xiaofang'"), {"s": street.id}
     ).scalar()

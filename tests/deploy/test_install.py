@@ -97,6 +97,11 @@ def test_units_are_rendered_with_graceful_reload_and_a_nightly_backup(tmp_path):
     assert "OnCalendar=*-*-* 02:30:00" in timer and "Persistent=true" in timer
     backup = (tmp_path / "etc/systemd/gridpatrol-backup.service").read_text()
     assert f"ExecStart={ROOT}/deploy/backup.sh" in backup
+    upkeep_timer = (tmp_path / "etc/systemd/gridpatrol-upkeep.timer").read_text()
+    assert "OnUnitActiveSec=1min" in upkeep_timer and "OnBootSec=1min" in upkeep_timer
+    upkeep = (tmp_path / "etc/systemd/gridpatrol-upkeep.service").read_text()
+    assert "@@" not in upkeep and "Type=oneshot" in upkeep
+    assert f"ExecStart={ROOT}/.venv/bin/flask patrols upkeep" in upkeep and "Environment=FLASK_APP=wsgi" in upkeep
 
 
 def settings_read_by(path):

@@ -173,6 +173,7 @@ MATRIX = {
     "GET /api/v1/patrols/tracker": Op(("worker",), scoped=False),
     "POST /api/v1/patrols/tracker": Op(("worker",), scoped=False),
     "DELETE /api/v1/patrols/tracker": Op(("worker",), scoped=False),
+    "GET /api/v1/patrols/trackers": Op(STAFF, scoped=False),
     "GET /api/v1/patrols/rules/{area_id}": Op(ALL, params=lambda s: {"area_id": s["grid"]}),
     "PUT /api/v1/patrols/rules/{area_id}": Op(
         ("admin",), params=lambda s: {"area_id": s["area"]}, body=lambda s: {"min_duration_min": 30}

@@ -1,7 +1,6 @@
 """The lean OsmAnd path: same rows and answers as the full path, and everything unusual still goes there."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -130,17 +129,23 @@ def test_silence_and_a_new_day_go_through_the_full_path(app, client, key, demo, 
     assert _count("SELECT count(*) FROM track_point") == len(first) + len(later) + len(next_day)
 
 
+def _recent_month_start():
+    """The latest start of a UTC month that is at least ten minutes ago (inside the accepted fix window)."""
+    return (datetime.now(UTC) - timedelta(minutes=10)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def test_a_fix_in_a_month_without_partition_is_stored(client, key, demo, full_path):
-    # 08:00 local on 1 April 2021 is 00:00 UTC: the patrol opens in March, its next fixes are April's.
-    start = datetime(2021, 4, 1, 7, 58, tzinfo=ZoneInfo("Asia/Shanghai"))
-    db.session.execute(text("DROP TABLE IF EXISTS track_point_y2021m04"))
+    # 00:00 UTC on the 1st is 08:00 local: the patrol opens in one month, its next fixes are the next month's.
+    boundary = _recent_month_start()
+    name = partitions.partition_name(boundary.year, boundary.month)
+    db.session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     db.session.commit()
     partitions.forget_known()
-    rows = walk(demo["workers"][0][1], start, minutes=4, step_s=30)
+    rows = walk(demo["workers"][0][1], boundary - timedelta(minutes=2), minutes=4, step_s=30)
     for t, lon, lat, *_ in rows:
         assert client.get(_query(key, t, lon, lat)).status_code == 200
-    assert full_path == [str(rows[0][0]), str(rows[4][0])]  # the opener, then the first fix of April
-    assert _count("SELECT count(*) FROM track_point_y2021m04") == 4
+    assert full_path == [str(rows[0][0]), str(rows[4][0])]  # the opener, then the first fix of the new month
+    assert _count(f"SELECT count(*) FROM {name}") == 4
     assert _count("SELECT count(*) FROM track_point_default") == 0
     assert _count("SELECT count(*) FROM track_point") == len(rows)
 
