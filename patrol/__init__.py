@@ -49,6 +49,9 @@ def register_blueprints(app):
     for blueprint in (system_blp, auth_blp, areas_blp, audit_blp, *feature_blueprints()):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages)
+    from patrol.open311.routes import georeport
+
+    app.register_blueprint(georeport)  # GeoReport v2 answers in its own formats, outside the OpenAPI document
 
 
 def feature_blueprints():
@@ -56,7 +59,7 @@ def feature_blueprints():
     import importlib
 
     found = []
-    for name in ("patrols", "incidents", "people", "tasks", "sync", "maps", "stats"):
+    for name in ("patrols", "incidents", "people", "tasks", "sync", "maps", "stats", "open311"):
         try:
             module = importlib.import_module(f"patrol.{name}.routes")
         except ModuleNotFoundError as exc:

@@ -18,6 +18,9 @@ def _fail(error):
 
 def register(app):
     """Attach the commands to the app."""
+    from patrol.open311.cli import open311
+
+    app.cli.add_command(open311)
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

@@ -156,6 +156,13 @@ def load_config(env=None, overrides=None):
         "BASEMAP_CRS": _choice(env, "BASEMAP_CRS", "wgs84", ("wgs84", "gcj02")),
         "BASEMAP_MAX_ZOOM": _int(env, "BASEMAP_MAX_ZOOM", 18, minimum=1),
         "PASSWORD_HASH_FAST": testing,
+        # Open311 callbacks (patrol/open311/outbox.py): attempts before `failed`, backoff doubling from
+        # OPEN311_BACKOFF_SECONDS up to OPEN311_BACKOFF_MAX_SECONDS, request timeout, idle loop interval.
+        "OPEN311_MAX_ATTEMPTS": _int(env, "OPEN311_MAX_ATTEMPTS", 30, minimum=1),
+        "OPEN311_BACKOFF_SECONDS": _int(env, "OPEN311_BACKOFF_SECONDS", 30, minimum=1),
+        "OPEN311_BACKOFF_MAX_SECONDS": _int(env, "OPEN311_BACKOFF_MAX_SECONDS", 3600, minimum=1),
+        "OPEN311_TIMEOUT_SECONDS": _int(env, "OPEN311_TIMEOUT_SECONDS", 10, minimum=1),
+        "OPEN311_LOOP_SECONDS": _int(env, "OPEN311_LOOP_SECONDS", 5, minimum=1),
         # flask-smorest / OpenAPI
         "API_TITLE": "GridPatrol 网格巡查 API",
         "API_VERSION": "v1",
