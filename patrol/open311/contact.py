@@ -4,7 +4,7 @@ import json
 
 from patrol.audit import service as audit
 from patrol.auth.scope import require_role
-from patrol.errors import Invalid, NotFound
+from patrol.errors import Conflict, Invalid
 from patrol.extensions import db
 from patrol.incidents import service as incidents
 from patrol.open311.models import UpstreamRequest
@@ -22,7 +22,9 @@ def reveal(user, incident_id, reason):
     incident = incidents.get_visible(user, incident_id)
     order = db.session.get(UpstreamRequest, incident.id)
     if order is None:
-        raise NotFound("该事件不是上级工单 / this incident is not an upstream work order")
+        raise Conflict(
+            "该事件不是上级工单 / this incident is not an upstream work order", {"source": [incident.source]}
+        )
     contact = json.loads(crypto.decrypt(order.contact_enc)) if order.contact_enc else None
     audit.record(user, "open311.contact.reveal", "incident", incident.id, incident.grid_code, {"reason": reason})
     db.session.commit()
