@@ -17,6 +17,8 @@ run: setup seed
 	@echo "  demo logins (password: $${DEMO_PASSWORD:-gridpatrol-demo}):"
 	@echo "    demo-admin, demo-street, demo-community, demo-worker, demo-worker2 … demo-worker12"
 	@echo ""
+	@# Open311 callbacks in the background; the loop ends by itself when make (its --while-pid) is gone.
+	$(WITH_ENV) $(VENV)/bin/flask open311 deliver --loop --while-pid $$PPID &
 	$(WITH_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: system venv env web test-db

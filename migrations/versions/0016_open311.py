@@ -1,7 +1,7 @@
 """open311: upstream clients (12345 hotline), their work orders as incidents, and the signed callback outbox
 
 Revision ID: 0016_open311
-Revises: 0008_patrol_misses
+Revises: 0008_patrol_misses, 0003_incidents
 """
 
 import sqlalchemy as sa
@@ -9,9 +9,10 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0016_open311"
-down_revision = "0008_patrol_misses"
+# Also after 0003_incidents: it alters the incident table (the lead re-chains migrations at merge).
+down_revision = ("0008_patrol_misses", "0003_incidents")
 branch_labels = None
-depends_on = "0003_incidents"  # alters the incident table
+depends_on = None
 
 OLD_SOURCES = "source IN ('patrol', 'visit', 'resident', 'assigned')"
 NEW_SOURCES = "source IN ('patrol', 'visit', 'resident', 'assigned', 'upstream')"

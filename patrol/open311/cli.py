@@ -1,4 +1,4 @@
-"""flask open311 add-client | list-clients | deliver [--loop]."""
+"""flask open311 add-client | list-clients | deliver [--loop] | rotate-key."""
 
 import contextlib
 import os
@@ -63,3 +63,11 @@ def deliver(loop, interval, while_pid):
     click.echo(f"open311 delivery loop (pid {os.getpid()}), every {interval}s when idle", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         outbox.run_loop(interval, while_pid)
+
+
+@open311.command("rotate-key")
+def rotate_key():
+    """Re-encrypt client secrets and callers' contacts under PII_KEY (after `flask rotate-pii-key`)."""
+    from patrol.open311 import clients
+
+    click.echo(f"re-encrypted {clients.rotate_keys()} Open311 value(s) under the current key")
