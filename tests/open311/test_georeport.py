@@ -1,5 +1,6 @@
 """GeoReport v2 as the spec defines it: services, POST/GET requests, tokens, errors; JSON and XML."""
 
+import threading
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
@@ -158,3 +159,31 @@ def test_a_client_bound_to_another_street_cannot_place_orders_here(client, admin
     issued = admin.post("/api/v1/open311/clients", json={"name": "社区热线", "area_code": "330106010002"})
     key = issued.get_json()["api_key"]  # the order's point lies in community 001
     spec_error(client.post("/open311/v2/requests.json", data=order(key)), 400)
+
+
+def test_the_same_order_arriving_twice_at_once_is_stored_once(app, hotline):
+    fields = order(hotline["api_key"], "GD-RACE-1")
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/open311/v2/requests.json", data=fields)
+        answers.append((response.status_code, response.get_json()[0]["service_request_id"]))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(status for status, _ in answers) == [200, 201]
+    assert len({ident for _, ident in answers}) == 1
+    assert db.session.execute(select(func.count()).select_from(Incident)).scalar() == 1
+
+
+def test_oversized_and_malformed_bodies_get_spec_errors(client, hotline):
+    huge = {"api_key": hotline["api_key"], "description": "x" * (13 * 1024 * 1024)}
+    spec_error(client.post("/open311/v2/requests.json", data=huge), 413)
+    broken = client.post("/open311/v2/requests.xml", data=b"{not json", content_type="application/json")
+    spec_error(broken, 400, "xml")
