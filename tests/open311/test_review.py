@@ -73,6 +73,13 @@ def test_upstream_deadline_governs_the_on_time_closing_rate(client, clock, hotli
     assert (by_source["upstream"]["due"], by_source["upstream"]["on_time_close_rate"]) == (1, 0.0)
     assert (by_source["patrol"]["due"], by_source["patrol"]["on_time_close_rate"]) == (1, 1.0)
     assert by_source["upstream"]["accepted"] == 1 and by_source["upstream"]["reported"] == 1
+    dashboard = street.get("/api/v1/review/dashboard?from=2026-11-02&to=2026-11-08").get_json()
+    upstream_row = next(r for r in dashboard["incidents_by_source"] if r["key"] == "upstream")
+    assert upstream_row["on_time_close_rate"] == 0.0
+    report = street.get("/api/v1/reports/week?date=2026-11-02").get_json()
+    sources = next(t for t in report["tables"] if t["key"] == "incident_sources")
+    assert sources["summary"] == "上级工单 1 件，按期结案率 0.0%"
+    assert {r["key"] for r in sources["rows"]} == {"patrol", "upstream"}
 
 
 def test_the_queue_marks_upstream_cases_and_masks_the_caller(client, hotline, street, login):
