@@ -78,7 +78,8 @@ def _form():
 
 
 def _api_key(form=None):
-    return (form or {}).get("api_key") or request.args.get("api_key")
+    """The spec's api_key field or query parameter, or an X-Api-Key header (kept out of access logs)."""
+    return (form or {}).get("api_key") or request.headers.get("X-Api-Key") or request.args.get("api_key")
 
 
 @georeport.get(f"/services.{FMT}")

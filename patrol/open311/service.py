@@ -334,11 +334,11 @@ def list_requests(client, args):
     """GET requests: the client's own work orders by ids, or by service_code, status and date window."""
     query = select(UpstreamRequest, Incident).join(Incident, Incident.id == UpstreamRequest.incident_id)
     query = query.where(UpstreamRequest.client_id == client.id)
-    if (args.get("service_request_id") or "").strip():
+    if (args.get("service_request_id") or "").strip():  # the spec: then every other parameter is ignored
         query = query.where(UpstreamRequest.incident_id.in_(_ids(args["service_request_id"])))
-    else:
-        start, end = _window(args)
-        query = query.where(UpstreamRequest.received_at >= start, UpstreamRequest.received_at <= end)
+        return _request_rows(query)
+    start, end = _window(args)
+    query = query.where(UpstreamRequest.received_at >= start, UpstreamRequest.received_at <= end)
     if (args.get("service_code") or "").strip():
         codes = [c.strip() for c in args["service_code"].split(",") if c.strip()]
         query = query.where(UpstreamRequest.service_code.in_(codes))
@@ -348,6 +348,10 @@ def list_requests(client, args):
             query = query.where(Incident.status.notin_(CLOSED))
         elif wanted == {"closed"}:
             query = query.where(Incident.status.in_(CLOSED))
+    return _request_rows(query)
+
+
+def _request_rows(query):
     rows = db.session.execute(query.order_by(UpstreamRequest.received_at.desc()).limit(MAX_RESULTS)).all()
     return [request_dict(order, incident) for order, incident in rows]
 

@@ -14,6 +14,7 @@ from patrol.extensions import db
 from patrol.localtime import today, utcnow
 from patrol.tasks import duty, items, queries
 from patrol.tasks.models import Task, TaskItem, WorkerBudget
+from patrol.tasks.settings import timezone_name
 from patrol.tasks.streets import STREET_STAFF, require_street_staff, street_by_id, street_for
 
 PUSHERS = ("department", "street_reviewer", "admin")
@@ -50,7 +51,7 @@ def budget_overrun(task, planned):
         ).all()
     )
     week = monday(today())
-    already = queries.week_load([w for w in adding if w in budgets], week)
+    already = queries.week_load([w for w in adding if w in budgets], week, timezone_name())
     over = {}
     for worker_id, minutes in adding.items():
         budget = budgets.get(worker_id)

@@ -129,3 +129,29 @@ def test_an_order_is_pushed_work_in_the_burden_ledger_under_its_source(client, h
     assert (row["tasks"], row["items_required"], row["items_done"], row["estimated_minutes"]) == (1, 1, 0, 30)
     summary = street.get(f"/api/v1/tasks/ledger/summary?from={today}&to={today}").get_json()
     assert "12345热线" in [d["department"] for d in summary["departments"]]
+
+
+def test_orders_count_against_a_workers_weekly_budget_when_tasks_are_pushed(client, hotline, street, login, demo):
+    from patrol.auth import service as auth
+    from tests.conftest import DEMO_PASSWORD
+    from tests.tasks.conftest import list_type, push
+
+    list_type(street, minutes=30)
+    worker_id = login("demo-worker").get("/api/v1/auth/me").get_json()["id"]
+    assert street.put(f"/api/v1/tasks/budgets/{worker_id}", json={"weekly_minutes": 60}).status_code == 200
+    for upstream_id in ("GD-1", "GD-2"):  # 2 × 30 minutes: the week's budget is used up by orders
+        assert client.post("/open311/v2/requests.json", data=order(hotline["api_key"], upstream_id)).status_code == 201
+    auth.create_user("fire-dept", DEMO_PASSWORD, "department", "消防救援站", "330106010", department_id=901)
+    grid_id = next(g.id for g in demo["grids"] if g.code == GRID)
+    over = push(login("fire-dept"), [grid_id])
+    assert over["status"] == "proposed"
+    assert over["over_budget"][str(worker_id)]["already_minutes"] == 60
+
+
+def test_reads_take_the_key_from_a_header_and_ids_override_other_filters(client, hotline):
+    case = client.post("/open311/v2/requests.json", data=order(hotline["api_key"])).get_json()[0]
+    ident = case["service_request_id"]
+    headers = {"X-Api-Key": hotline["api_key"]}
+    listed = client.get(f"/open311/v2/requests.json?service_request_id={ident}&status=closed", headers=headers)
+    assert [r["service_request_id"] for r in listed.get_json()] == [ident]
+    assert client.get("/open311/v2/requests.json?status=closed", headers=headers).get_json() == []
