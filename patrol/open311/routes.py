@@ -11,7 +11,7 @@ from patrol.auth import current_user
 from patrol.errors import DomainError
 from patrol.incidents import service as incidents
 from patrol.incidents import workflow
-from patrol.open311 import clients, contact, outbox, service
+from patrol.open311 import clients, contact, outbox, reads, service
 from patrol.open311.formats import Open311Error, error, render
 from patrol.open311.schemas import (
     ClientIn,
@@ -27,7 +27,7 @@ from patrol.open311.schemas import (
 )
 
 workflow.ACTION_HOOKS.append(outbox.enqueue)
-incidents.DICT_HOOKS.append(service.upstream_fields)
+incidents.DICT_HOOKS.append(reads.upstream_fields)
 
 georeport = Blueprint("open311_georeport", __name__, url_prefix="/open311/v2")
 FMT = "<any(json, xml):fmt>"
@@ -103,19 +103,19 @@ def post_request(fmt):
 @georeport.get(f"/requests.{FMT}")
 def get_requests(fmt):
     client = clients.authenticate(_api_key())
-    return render(fmt, "requests", service.list_requests(client, request.args))
+    return render(fmt, "requests", reads.list_requests(client, request.args))
 
 
 @georeport.get(f"/requests/<request_id>.{FMT}")
 def get_request(request_id, fmt):
     client = clients.authenticate(_api_key())
-    return render(fmt, "requests", service.get_request(client, request_id))
+    return render(fmt, "requests", reads.get_request(client, request_id))
 
 
 @georeport.get(f"/tokens/<token>.{FMT}")
 def get_token(token, fmt):
     client = clients.authenticate(_api_key())
-    return render(fmt, "requests", service.token_answer(client, token))
+    return render(fmt, "requests", reads.token_answer(client, token))
 
 
 @georeport.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

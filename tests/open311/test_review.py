@@ -14,6 +14,7 @@ from patrol.auth.models import User
 from patrol.extensions import db
 from patrol.incidents import service as incident_service
 from patrol.incidents import workflow
+from patrol.open311 import reads as open311_reads
 from patrol.open311 import service as open311_service
 from tests.incidents.helpers import point_in
 from tests.open311.conftest import GRID, order
@@ -30,7 +31,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    for module in (incident_service, workflow, open311_service):
+    for module in (incident_service, workflow, open311_service, open311_reads):
         monkeypatch.setattr(module, "utcnow", lambda: clock.now)
     return clock
 
