@@ -10,6 +10,7 @@ anywhere but the callback URL configured for the client.
 import hashlib
 import hmac
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -17,10 +18,11 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from patrol.audit import service as audit
 from patrol.auth.scope import area_prefix, require_role
-from patrol.errors import Conflict, Invalid
+from patrol.errors import Conflict, DomainError, Invalid
 from patrol.extensions import db
 from patrol.localtime import utcnow
 from patrol.open311 import clients
@@ -28,6 +30,7 @@ from patrol.open311.formats import w3c
 from patrol.open311.models import Delivery, UpstreamRequest
 
 STREET_ROLES = ("street_reviewer", "admin")
+log = logging.getLogger(__name__)
 
 _DUE = text("""
 SELECT o.id FROM open311_outbox o JOIN open311_client c ON c.id = o.client_id
@@ -124,12 +127,21 @@ def _attempt(delivery, now):
     delivery.attempts += 1
     if reason is None:
         delivery.status, delivery.delivered_at, delivery.last_error = "delivered", utcnow(), None
+        log.info("open311 delivery %s to client %s delivered", delivery.id, client.id)
         return True
     delivery.last_error = reason[:300]
     if delivery.attempts >= current_app.config["OPEN311_MAX_ATTEMPTS"]:
         delivery.status = "failed"
     else:
         delivery.next_attempt_at = now + timedelta(seconds=_backoff(delivery.attempts))
+    log.warning(
+        "open311 delivery %s to client %s: %s (attempt %s, %s)",
+        delivery.id,
+        client.id,
+        delivery.last_error,
+        delivery.attempts,
+        delivery.status,
+    )
     return False
 
 
@@ -157,9 +169,21 @@ def run_loop(interval, while_pid=None, sleep=time.sleep):
     import os
 
     while while_pid is None or _alive(os, while_pid):
-        delivered, failed = deliver_due()
+        try:
+            delivered, failed = deliver_due()
+        except (SQLAlchemyError, DomainError) as exc:  # database away, key problem: keep going, try later
+            log.warning("open311 delivery run failed: %s", str(exc).splitlines()[0] if str(exc) else type(exc))
+            _forget_session()
+            delivered = failed = 0
         if not delivered and not failed:
             sleep(interval)
+
+
+def _forget_session():
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
 
 
 def _alive(os, pid):

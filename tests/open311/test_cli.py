@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import text
 
 from patrol.extensions import db
@@ -52,3 +53,27 @@ def test_the_loop_stops_when_the_process_it_runs_beside_is_gone(app, departments
     calls = []
     outbox.run_loop(1, while_pid=parent.pid, sleep=calls.append)
     assert calls == []
+
+
+def test_the_loop_keeps_going_when_the_database_is_away(app, departments, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    runs = []
+
+    def flaky_deliver():
+        runs.append(1)
+        if len(runs) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return (0, 0)
+
+    class Stop(Exception):
+        pass
+
+    def sleep(seconds):
+        if len(runs) >= 2:
+            raise Stop
+
+    monkeypatch.setattr(outbox, "deliver_due", flaky_deliver)
+    with pytest.raises(Stop):
+        outbox.run_loop(1, sleep=sleep)
+    assert len(runs) == 2
