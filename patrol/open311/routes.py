@@ -58,6 +58,16 @@ def _http_error(exc):
     return error(_fmt(), exc.code or 400, exc.description or exc.name)
 
 
+@georeport.before_request
+def _refuse_nul_characters():
+    """PostgreSQL text cannot hold NUL: refuse it up front in the spec's format rather than at the database."""
+    values = [*request.args.values(), *(request.view_args or {}).values()]
+    if not request.is_json:
+        values += list(request.form.values())
+    if any("\x00" in str(value) for value in values):
+        raise Open311Error(400, "NUL characters are not allowed")
+
+
 def _form():
     """The POST fields: form-encoded as the spec says, or a JSON object (attribute: {code: value} allowed)."""
     if not request.is_json:
@@ -72,8 +82,10 @@ def _form():
         else:
             fields[key] = value
     for key, value in fields.items():
-        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        if isinstance(value, bool) or (value is not None and not isinstance(value, (str, int, float))):
             raise Open311Error(400, f"{key} must be a single value")
+        if isinstance(value, str) and "\x00" in value:
+            raise Open311Error(400, "NUL characters are not allowed")
     return {k: None if v is None else str(v) for k, v in fields.items()}
 
 

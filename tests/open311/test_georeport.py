@@ -187,3 +187,12 @@ def test_oversized_and_malformed_bodies_get_spec_errors(client, hotline):
     spec_error(client.post("/open311/v2/requests.json", data=huge), 413)
     broken = client.post("/open311/v2/requests.xml", data=b"{not json", content_type="application/json")
     spec_error(broken, 400, "xml")
+
+
+def test_nul_characters_anywhere_get_a_spec_400_not_a_database_error(client, hotline):
+    key = hotline["api_key"]
+    spec_error(client.post("/open311/v2/requests.json", data=order(key, "GD\x00-1")), 400)
+    spec_error(client.post("/open311/v2/requests.json", json={**order(key), "description": "a\x00b"}), 400)
+    spec_error(client.get(f"/open311/v2/requests.json?api_key={key}&service_code=06%0002"), 400)
+    spec_error(client.get(f"/open311/v2/tokens/ab%00cd.xml?api_key={key}"), 400, "xml")
+    assert db.session.execute(select(func.count()).select_from(Incident)).scalar() == 0
