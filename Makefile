@@ -17,8 +17,9 @@ run: setup seed
 	@echo "  demo logins (password: $${DEMO_PASSWORD:-gridpatrol-demo}):"
 	@echo "    demo-admin, demo-street, demo-community, demo-worker, demo-worker2 … demo-worker12"
 	@echo ""
-	@# Patrol upkeep every minute beside gunicorn (in the foreground, same PID through exec); the loop ends with it.
-	$(WITH_ENV) scripts/upkeep-loop $$$$ & exec $(WITH_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+	@# Open311 callbacks and patrol upkeep in the background, gunicorn in the foreground (the same PID through
+	@# exec): both loops end with it.
+	$(WITH_ENV) $(VENV)/bin/flask open311 deliver --loop --while-pid $$$$ & $(WITH_ENV) scripts/upkeep-loop $$$$ & exec $(WITH_ENV) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: system venv env web test-db
 	$(WITH_ENV) $(VENV)/bin/ruff check .

@@ -186,8 +186,8 @@ render_units() {
   TRACKER_BIND=$(env_value TRACKER_BIND "$TRACKER_BIND")
   TRACKER_WORKERS=$(env_value TRACKER_WORKERS "$TRACKER_WORKERS")
   local unit TRACKER_HOST="${TRACKER_BIND%:*}" TRACKER_PORT="${TRACKER_BIND##*:}"
-  for unit in gridpatrol.service gridpatrol-trackers.service gridpatrol-backup.service gridpatrol-backup.timer \
-    gridpatrol-upkeep.service gridpatrol-upkeep.timer; do
+  for unit in gridpatrol.service gridpatrol-trackers.service gridpatrol-open311.service gridpatrol-backup.service \
+    gridpatrol-backup.timer gridpatrol-upkeep.service gridpatrol-upkeep.timer; do
     render "$SRC_DIR/deploy/systemd/$unit" "$SYSTEMD_DIR/$unit"
   done
 }
@@ -223,9 +223,11 @@ enable_site() {
 
 start_or_reload() {
   systemctl daemon-reload
-  systemctl enable -q gridpatrol.service gridpatrol-trackers.service gridpatrol-backup.timer gridpatrol-upkeep.timer
+  systemctl enable -q gridpatrol.service gridpatrol-trackers.service gridpatrol-open311.service gridpatrol-backup.timer \
+    gridpatrol-upkeep.timer
   systemctl start gridpatrol-backup.timer gridpatrol-upkeep.timer
   systemctl reload-or-restart gridpatrol-trackers.service
+  systemctl restart gridpatrol-open311.service  # picks up new code; pending deliveries stay in the outbox
   if systemctl is-active -q gridpatrol.service; then
     say "reloading gunicorn gracefully (new code, no dropped requests)"
     systemctl reload gridpatrol.service

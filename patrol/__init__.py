@@ -40,12 +40,12 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from patrol.extensions import api
-    from patrol.features import blueprints
-    from patrol.system.routes import pages
+    from patrol.features import blueprints, plain_blueprints
 
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
-    app.register_blueprint(pages)
+    for blueprint in plain_blueprints():
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app):

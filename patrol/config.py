@@ -231,6 +231,13 @@ def load_config(env=None, overrides=None):
         # Set by the gunicorn config when several workers share the metrics (prometheus_client reads it too).
         "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         "DEMO_PASSWORD": env.get("DEMO_PASSWORD") or "gridpatrol-demo",  # the demo logins of `flask seed-demo`
+        # Open311 callbacks (patrol/open311/outbox.py): attempts before `failed`, backoff doubling from
+        # OPEN311_BACKOFF_SECONDS up to OPEN311_BACKOFF_MAX_SECONDS, request timeout, idle loop interval.
+        "OPEN311_MAX_ATTEMPTS": _int(env, "OPEN311_MAX_ATTEMPTS", 30, minimum=1),
+        "OPEN311_BACKOFF_SECONDS": _int(env, "OPEN311_BACKOFF_SECONDS", 30, minimum=1),
+        "OPEN311_BACKOFF_MAX_SECONDS": _int(env, "OPEN311_BACKOFF_MAX_SECONDS", 3600, minimum=1),
+        "OPEN311_TIMEOUT_SECONDS": _int(env, "OPEN311_TIMEOUT_SECONDS", 10, minimum=1),
+        "OPEN311_LOOP_SECONDS": _int(env, "OPEN311_LOOP_SECONDS", 5, minimum=1),
         # flask-smorest / OpenAPI
         "API_TITLE": "GridPatrol 网格巡查 API",
         "API_VERSION": "v1",

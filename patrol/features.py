@@ -12,6 +12,7 @@ def blueprints():
     from patrol.auth import routes as auth
     from patrol.incidents import routes as incidents
     from patrol.maps import routes as maps
+    from patrol.open311 import routes as open311
     from patrol.patrols import routes as patrols
     from patrol.people import routes as people
     from patrol.photos import routes as photos
@@ -33,7 +34,16 @@ def blueprints():
         sync.blp,
         *maps.blueprints,
         *stats.blueprints,
+        *open311.blueprints,
     ]
+
+
+def plain_blueprints():
+    """Blueprints outside the OpenAPI document: the pages, and GeoReport v2 (it answers in its own formats)."""
+    from patrol.open311 import routes as open311
+    from patrol.system import routes as system
+
+    return [system.pages, open311.georeport]
 
 
 def sync_modules():
@@ -59,8 +69,9 @@ def demo_seeders():
 def cli_commands():
     """Each feature's `flask` commands and command groups (the operator's ones live in patrol/cli.py)."""
     from patrol import cli
+    from patrol.open311 import cli as open311
     from patrol.patrols import cli as patrols
     from patrol.people import cli as people
     from patrol.stats import cli as stats
 
-    return [*cli.commands, patrols.group, *people.commands, *stats.commands]
+    return [*cli.commands, patrols.group, *people.commands, *stats.commands, open311.open311]

@@ -27,7 +27,8 @@ from patrol.extensions import db
 
 STATUSES = ("reported", "accepted", "rejected", "dispatched", "in_progress", "resolved", "closed")
 OPEN_STATUSES = ("reported", "accepted", "dispatched", "in_progress", "resolved")
-SOURCES = ("patrol", "visit", "resident", "assigned")
+SOURCES = ("patrol", "visit", "resident", "assigned")  # what a reporter may name
+ALL_SOURCES = (*SOURCES, "upstream")  # upstream: a work order from an Open311 client (12345 hotline)
 DEADLINE_UNITS = ("hours", "workdays")
 
 
@@ -93,7 +94,7 @@ class Incident(db.Model):
             "status IN ('reported', 'accepted', 'rejected', 'dispatched', 'in_progress', 'resolved', 'closed')",
             name="incident_status",
         ),
-        CheckConstraint("source IN ('patrol', 'visit', 'resident', 'assigned')", name="incident_source"),
+        CheckConstraint("source IN ('patrol', 'visit', 'resident', 'assigned', 'upstream')", name="incident_source"),
         Index("ix_incident_location", "location", postgresql_using="gist"),
         Index("ix_incident_grid_code", "grid_code", postgresql_ops={"grid_code": "text_pattern_ops"}),
         Index("ix_incident_reported", "reported_at", "id"),
@@ -124,6 +125,8 @@ class Incident(db.Model):
     first_dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A deadline set outside (the upstream work order's); when present it is the due time, not the category's.
+    external_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

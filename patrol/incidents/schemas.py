@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from patrol.geo import geometry_field
-from patrol.incidents.models import DEADLINE_UNITS, SOURCES, STATUSES
+from patrol.incidents.models import ALL_SOURCES, DEADLINE_UNITS, SOURCES, STATUSES
 from patrol.incidents.workflow import ACTIONS
 
 ID_RANGE = validate.Range(min=1, max=2**31 - 1)
@@ -45,7 +45,7 @@ class IncidentQuery(Schema):
     )
     department_id = fields.Integer(load_default=None, validate=ID_RANGE)
     grid_id = fields.Integer(load_default=None, validate=ID_RANGE)
-    source = fields.String(load_default=None, validate=validate.OneOf(SOURCES))
+    source = fields.String(load_default=None, validate=validate.OneOf(ALL_SOURCES))
     handled_on_spot = fields.Boolean(load_default=None)
     overdue = fields.Boolean(
         load_default=None, metadata={"description": "dispatched, in progress or resolved, and past the due time"}
@@ -90,6 +90,12 @@ class IncidentOut(Schema):
     version = fields.Integer()
     updated_at = fields.DateTime()
     allowed_actions = fields.List(fields.String())
+    upstream_deadline = fields.DateTime(
+        allow_none=True, metadata={"description": "an upstream work order's deadline (governs 按期结案率)"}
+    )
+    upstream = fields.Dict(
+        allow_none=True, metadata={"description": "source upstream: the client and its work-order id"}
+    )
     photo_ids = fields.List(fields.String())
     history = fields.List(fields.Dict())
     merged_from = fields.List(fields.Dict())
@@ -179,6 +185,6 @@ class StatsQuery(Schema):
     date_to = fields.Date(required=True, data_key="to")
     area_id = fields.Integer(load_default=None, validate=ID_RANGE)
     group_by = fields.String(
-        load_default="category", validate=validate.OneOf(("category", "department", "grid", "day"))
+        load_default="category", validate=validate.OneOf(("category", "department", "grid", "day", "source"))
     )
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))

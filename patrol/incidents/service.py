@@ -25,6 +25,8 @@ from patrol.photos import service as photos
 from patrol.photos.models import PhotoUse
 
 ACTIVE_STATUSES = ("dispatched", "in_progress", "resolved")  # the deadline runs
+# hook(incident) -> dict of extra fields for incident_dict (e.g. the upstream reference of a work order).
+DICT_HOOKS = []
 
 
 def visible_clause(user):
@@ -347,7 +349,10 @@ def incident_dict(incident, user, detail=False):
         "version": incident.version,
         "updated_at": incident.updated_at,
         "allowed_actions": allowed_actions(user, incident),
+        "upstream_deadline": incident.external_due_at,
     }
+    for hook in DICT_HOOKS:
+        body.update(hook(incident) or {})
     if detail:
         body["photo_ids"] = photos.photos_of("incident", incident.id)
         body["history"] = history(incident.id)

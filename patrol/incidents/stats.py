@@ -6,7 +6,8 @@ dispatched_on_time (first dispatch within INCIDENT_DISPATCH_HOURS, default 24, o
 first dispatch; closed and avg_handling_hours (report -> close) at the close action (merges and
 on-the-spot cases are not "closed" here); rework at each send-back; due, closed_on_time (closed by
 the due time) and open_overdue (still open, past due now) at the due time. 按期结案率 =
-closed_on_time / due; on-time dispatch rate = dispatched_on_time / dispatched.
+closed_on_time / due; on-time dispatch rate = dispatched_on_time / dispatched. An upstream work
+order's due time is the upstream deadline (incident.external_due_at), set when it arrives.
 """
 
 from datetime import timedelta
@@ -53,6 +54,12 @@ _GROUPS = {
     ),
     "grid": ("g.code", "g.name", "JOIN area g ON g.id = i.grid_id"),
     "day": ("to_char(f.day, 'YYYY-MM-DD')", "to_char(f.day, 'YYYY-MM-DD')", ""),
+    # Where the work came from: the grid's own patrols (and visits, assigned tasks), upstream, or citizens.
+    "source": (
+        "CASE i.source WHEN 'upstream' THEN 'upstream' WHEN 'resident' THEN 'citizen' ELSE 'patrol' END",
+        "CASE i.source WHEN 'upstream' THEN '上级工单' WHEN 'resident' THEN '群众反映' ELSE '巡查发现' END",
+        "",
+    ),
 }
 
 _SQL = """
@@ -79,7 +86,7 @@ GROUP BY GROUPING SETS (({key}, {label}), ())
 ORDER BY GROUPING({key}), 1
 """
 
-GROUP_NAMES = {"category": "类别", "department": "部门", "grid": "网格", "day": "日"}
+GROUP_NAMES = {"category": "类别", "department": "部门", "grid": "网格", "day": "日", "source": "来源"}
 
 COLUMNS = [
     Column("key", "编码", "key", "text", 18),

@@ -38,6 +38,9 @@ TRANSITIONS = {
 }
 ACTIONS = tuple(TRANSITIONS)
 
+# Called as hook(incident, event) after an action is applied and before its commit (same transaction).
+ACTION_HOOKS = []
+
 
 def _may_act(user, incident, transition):
     if user.role not in transition.roles:
@@ -103,20 +106,22 @@ def act(user, incident_id, body, if_match=None):
     incident.status = transition.to_status
     incident.version += 1
     incident.updated_at = now
-    db.session.add(
-        IncidentEvent(
-            incident_id=incident.id,
-            action=action,
-            from_status=from_status,
-            to_status=incident.status,
-            actor_id=user.id,
-            at=now,
-            note=note,
-            department_id=incident.department_id,
-            photo_ids=photo_ids,
-            detail=detail or {},
-        )
+    event = IncidentEvent(
+        incident_id=incident.id,
+        action=action,
+        from_status=from_status,
+        to_status=incident.status,
+        actor_id=user.id,
+        at=now,
+        note=note,
+        department_id=incident.department_id,
+        photo_ids=photo_ids,
+        detail=detail or {},
     )
+    db.session.add(event)
+    db.session.flush()
+    for hook in ACTION_HOOKS:
+        hook(incident, event)
     db.session.commit()
     return incident
 
@@ -151,7 +156,8 @@ def _dispatch(user, incident, body, now):
     incident.dispatched_at = now
     incident.first_dispatched_at = incident.first_dispatched_at or now
     category = incident.category
-    incident.due_at = due_time(now, category.deadline_value, category.deadline_unit)
+    # An upstream work order's own deadline governs instead of the category's.
+    incident.due_at = incident.external_due_at or due_time(now, category.deadline_value, category.deadline_unit)
     return {"department": department.name, "due_at": incident.due_at.isoformat()}
 
 
@@ -186,7 +192,7 @@ def _reopen(user, incident, body, now):
     incident.reopen_count += 1
     incident.closed_at = None
     incident.resolved_at = None
-    incident.due_at = None
+    incident.due_at = incident.external_due_at
     return {"reopen": incident.reopen_count}
 
 

@@ -95,6 +95,10 @@ def dashboard(user, date_from, date_to, area_id=None):
         "to": date_to.isoformat(),
         "incidents_by_category": [r for r in indicators if r["key"] is not None],
         "incidents_by_status": sources.incidents_by_category_and_status(window),
+        # patrol (the grid's own work), upstream (work orders, docs/open311.md), citizen
+        "incidents_by_source": [
+            r for r in sources.incident_indicators(user, date_from, date_to, area_id, "source") if r["key"] is not None
+        ],
         "on_time_close_rate": total.get("on_time_close_rate"),
         "incident_totals": total,
         "compliance_by_day": [],

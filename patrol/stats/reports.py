@@ -110,6 +110,22 @@ def _compliance(user, period, area):
     return Table("compliance", "巡查达标（按网格）", cols.COMPLIANCE, rows, summary)
 
 
+def _incidents_by_source(user, period, area):
+    """The same indicators split by where the work came from: patrol, upstream work orders, citizens."""
+    rows = [
+        r
+        for r in sources.incident_indicators(user, period.start, period.end, area.id, "source")
+        if r["key"] is not None
+    ]
+    upstream = next((r for r in rows if r["key"] == "upstream"), None)
+    summary = (
+        f"上级工单 {upstream['reported']} 件，按期结案率 {_percent(upstream['on_time_close_rate'])}"
+        if upstream
+        else "本期无上级工单"
+    )
+    return Table("incident_sources", "事件处置（按来源）", cols.INDICATORS, rows, summary)
+
+
 def _incidents(user, period, area, window):
     indicators = sources.incident_indicators(user, period.start, period.end, area.id)
     total = next((r for r in indicators if r["key"] is None), None) or {}
@@ -125,6 +141,7 @@ def _incidents(user, period, area, window):
     overdue = sources.overdue_incidents(window)
     return [
         Table("incident_indicators", "事件处置（按类别）", cols.INDICATORS, by_category, summary),
+        _incidents_by_source(user, period, area),
         Table(
             "incident_status",
             "事件状态（按类别）",

@@ -17,6 +17,7 @@ from patrol.localtime import today, utcnow
 from patrol.people import published as people
 from patrol.tasks import duty, items, queries
 from patrol.tasks.models import Task, TaskItem, WorkerBudget
+from patrol.tasks.settings import timezone_name
 from patrol.tasks.streets import require_street_staff, street_by_id, street_for
 
 
@@ -51,7 +52,7 @@ def budget_overrun(task, planned):
         ).all()
     )
     week = monday(today())
-    already = queries.week_load([w for w in adding if w in budgets], week)
+    already = queries.week_load([w for w in adding if w in budgets], week, timezone_name())
     over = {}
     for worker_id, minutes in adding.items():
         budget = budgets.get(worker_id)

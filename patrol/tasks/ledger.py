@@ -10,9 +10,26 @@ from patrol.tabular import Column
 from patrol.tasks.queries import ITEM_DONE
 from patrol.tasks.settings import timezone_name
 
+# Upstream work orders (Open311, patrol/open311) are pushed work too: one unit for each worker holding the
+# grid on the day the order arrived, at the client's minutes per order, under the client's name.
+UPSTREAM_ORDERS = """
+SELECT ga.user_id, i.grid_id, i.id, 1, c.minutes_per_order, CAST(NULL AS int), c.name,
+       CAST(date_trunc(:period, o.day) AS date), i.status IN ('resolved', 'closed')
+    FROM (SELECT r.*, CAST((r.received_at AT TIME ZONE :tz) AS date) AS day FROM open311_request r) o
+    JOIN incident i ON i.id = o.incident_id
+    JOIN open311_client c ON c.id = o.client_id
+    JOIN grid_assignment ga ON ga.grid_id = i.grid_id AND ga.start_date <= o.day
+         AND (ga.end_date IS NULL OR ga.end_date >= o.day)
+    WHERE o.day BETWEEN :from_day AND :to_day
+      AND i.grid_id = ANY(:grid_ids)
+      AND (CAST(:worker_id AS int) IS NULL OR ga.user_id = :worker_id)
+      AND CAST(:department_id AS int) IS NULL
+"""
+
 _ITEMS = f"""
 WITH items AS (
     SELECT ti.worker_id, ti.grid_id, ti.task_id, ti.units, t.minutes_per_item, t.department_id,
+           CAST(NULL AS text) AS source,
            CAST(date_trunc(:period, t.pushed_on) AS date) AS period_start,
            {ITEM_DONE} AS done
     FROM task_item ti JOIN task t ON t.id = ti.task_id
@@ -20,15 +37,16 @@ WITH items AS (
       AND ti.grid_id = ANY(:grid_ids)
       AND (CAST(:worker_id AS int) IS NULL OR ti.worker_id = :worker_id)
       AND (CAST(:department_id AS int) IS NULL OR t.department_id = :department_id)
+    UNION ALL
+    {UPSTREAM_ORDERS}
 )
 """
-
 # Department names live with incidents; read by id, falling back to the street itself.
 _LEDGER = text(
     _ITEMS
     + """
 SELECT i.period_start, i.worker_id, u.full_name AS worker_name, a.code AS grid_code, a.name AS grid_name,
-       i.department_id, coalesce(d.name, CASE WHEN i.department_id IS NULL THEN '街道' END,
+       i.department_id, coalesce(i.source, d.name, CASE WHEN i.department_id IS NULL THEN '街道' END,
                                  '部门 ' || i.department_id) AS department,
        count(DISTINCT i.task_id) AS tasks, sum(i.units)::int AS items_required,
        coalesce(sum(i.units) FILTER (WHERE i.done), 0)::int AS items_done,
@@ -38,7 +56,7 @@ FROM items i
 JOIN app_user u ON u.id = i.worker_id
 JOIN area a ON a.id = i.grid_id
 LEFT JOIN incident_department d ON d.id = i.department_id
-GROUP BY i.period_start, i.worker_id, u.full_name, a.code, a.name, i.department_id, d.name
+GROUP BY i.period_start, i.worker_id, u.full_name, a.code, a.name, i.department_id, i.source, d.name
 ORDER BY i.period_start, a.code, i.worker_id, department
 """
 )
@@ -59,12 +77,12 @@ ORDER BY i.period_start, i.worker_id
 _DEPARTMENTS = text(
     _ITEMS
     + """
-SELECT i.department_id, coalesce(d.name, CASE WHEN i.department_id IS NULL THEN '街道' END,
+SELECT i.department_id, coalesce(i.source, d.name, CASE WHEN i.department_id IS NULL THEN '街道' END,
                                  '部门 ' || i.department_id) AS department,
        count(DISTINCT i.task_id) AS tasks, sum(i.units)::int AS items_required,
        sum(i.units * i.minutes_per_item)::int AS estimated_minutes
 FROM items i LEFT JOIN incident_department d ON d.id = i.department_id
-GROUP BY i.department_id, d.name
+GROUP BY i.department_id, i.source, d.name
 ORDER BY estimated_minutes DESC, department
 """
 )

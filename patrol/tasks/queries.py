@@ -63,18 +63,29 @@ def items(tz, grid_ids, worker_id=None, task_id=None, item_id=None, due_from=Non
     return db.session.execute(_ITEMS, params).mappings().all()
 
 
+# Upstream work orders (patrol/open311) count too: the client's minutes for each worker holding the grid.
 _WEEK_LOAD = text("""
-SELECT ti.worker_id, sum(ti.units * t.minutes_per_item)::int AS minutes
-FROM task_item ti JOIN task t ON t.id = ti.task_id
-WHERE t.status = 'active' AND t.pushed_on >= :monday AND t.pushed_on < :monday + 7
-  AND ti.worker_id = ANY(:worker_ids)
-GROUP BY ti.worker_id
+SELECT worker_id, sum(minutes)::int AS minutes FROM (
+    SELECT ti.worker_id, ti.units * t.minutes_per_item AS minutes
+    FROM task_item ti JOIN task t ON t.id = ti.task_id
+    WHERE t.status = 'active' AND t.pushed_on >= :monday AND t.pushed_on < :monday + 7
+      AND ti.worker_id = ANY(:worker_ids)
+    UNION ALL
+    SELECT ga.user_id, c.minutes_per_order
+    FROM (SELECT r.*, CAST((r.received_at AT TIME ZONE :tz) AS date) AS day FROM open311_request r) o
+    JOIN incident i ON i.id = o.incident_id
+    JOIN open311_client c ON c.id = o.client_id
+    JOIN grid_assignment ga ON ga.grid_id = i.grid_id AND ga.start_date <= o.day
+         AND (ga.end_date IS NULL OR ga.end_date >= o.day)
+    WHERE o.day >= :monday AND o.day < :monday + 7 AND ga.user_id = ANY(:worker_ids)
+) pushed
+GROUP BY worker_id
 """)
 
 
-def week_load(worker_ids, monday):
-    """{worker id: estimated minutes of pushed task items received in the week starting `monday`}."""
-    rows = db.session.execute(_WEEK_LOAD, {"worker_ids": list(worker_ids), "monday": monday}).all()
+def week_load(worker_ids, monday, tz):
+    """{worker id: estimated minutes of pushed work (task items, upstream orders) received in that week}."""
+    rows = db.session.execute(_WEEK_LOAD, {"worker_ids": list(worker_ids), "monday": monday, "tz": tz}).all()
     return {row.worker_id: row.minutes for row in rows}
 
 

@@ -212,3 +212,16 @@ def _wait_for_health(port, process, seconds=30):
         except OSError:
             time.sleep(0.2)
     return False
+
+
+def test_open311_unit_runs_the_delivery_loop_command(tmp_path):
+    run_install_steps(tmp_path, "render_units")
+    unit = (tmp_path / "etc/systemd/gridpatrol-open311.service").read_text()
+    assert "@@" not in unit and "Restart=always" in unit and "Environment=FLASK_APP=wsgi" in unit
+    argv = _exec_start(unit)
+    assert argv == [f"{ROOT}/.venv/bin/flask", "open311", "deliver", "--loop"]
+    # The same command once (without --loop) runs against a database and exits cleanly.
+    env = {**os.environ, "DATABASE_URL": os.environ["TEST_DATABASE_URL"], "FLASK_APP": "wsgi"}
+    done = subprocess.run(argv[:-1], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "delivered 0" in done.stdout

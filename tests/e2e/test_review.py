@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from patrol.incidents import catalog
 from patrol.localtime import today
 from tests.conftest import DEMO_PASSWORD
+from tests.incidents.helpers import point_in
 from tests.maps import helpers
 
 DESKTOP = {"width": 1400, "height": 900}
@@ -104,3 +105,34 @@ def test_times_are_shown_in_the_configured_zone_whatever_the_browsers(browser, s
         expect(page.locator(f"li[data-id='{incident}']")).to_contain_text(local)
     finally:
         context.close()
+
+
+def test_the_queue_marks_an_upstream_work_order_with_its_deadline(review_page, app, demo, login, client):
+    page, errors = review_page
+    catalog.seed_categories()
+    issued = login("demo-admin").post("/api/v1/open311/clients", json={"name": "12345热线"}).get_json()
+    lon, lat = point_in(helpers.FIRST_GRID)["coordinates"]
+    fields = {
+        "api_key": issued["api_key"],
+        "service_code": "0602",
+        "lat": f"{lat:.6f}",
+        "long": f"{lon:.6f}",
+        "attribute[upstream_id]": "GD-E2E-7",
+        "attribute[deadline]": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+    }
+    placed = client.post("/open311/v2/requests.json", data=fields)
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    incident = placed.get_json()[0]["service_request_id"]
+    shown = login("demo-street").get(f"/api/v1/incidents/{incident}").get_json()["upstream_deadline"]
+
+    page.goto("/review/")
+    page.fill("input[name=username]", "demo-street")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.click(".tabs button[data-tab=queue]")
+    badge = page.locator(f"li[data-id='{incident}'] .badge.upstream[data-upstream-id='GD-E2E-7']")
+    badge.wait_for()
+    text = badge.inner_text()
+    local = datetime.fromisoformat(shown).astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    assert "上级工单" in text and "12345热线" in text and local in text
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

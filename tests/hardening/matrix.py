@@ -357,6 +357,25 @@ MATRIX = {
     "GET /api/v1/review/grids/{grid_id}/day": Op((*STAFF, "department")),
     "GET /api/v1/review/patrols/{patrol_id}/replay": Op(STAFF),
     "GET /api/v1/review/overdue-people": Op(STAFF, query=lambda s: {"area_id": s["grid"]}),
+    # Open311: the admin issues upstream clients; the street sees and retries deliveries, reveals a caller.
+    "GET /api/v1/open311/clients": Op(("admin",), scoped=False),
+    "POST /api/v1/open311/clients": Op(
+        ("admin",),
+        body=lambda s: {"name": f"热线{uuid.uuid4().hex[:8]}", "callback_url": "http://127.0.0.1:9/cb"},
+        scoped=False,
+    ),
+    "PATCH /api/v1/open311/clients/{client_id}": Op(
+        ("admin",),
+        params=lambda s: {"client_id": 1},
+        body=lambda s: {"minutes_per_order": 20},
+        scoped=False,
+        setup=lambda admin, s: admin.post("/api/v1/open311/clients", json={"name": "矩阵热线"}),
+    ),
+    "GET /api/v1/open311/deliveries": Op(REVIEW, scoped=False),
+    # Unknown ids are refused (422) after the role check; nothing to retry exists in the world.
+    "POST /api/v1/open311/deliveries/retry": Op(REVIEW, body=lambda s: {"ids": [1]}, scoped=False),
+    # The world's incidents are not upstream orders: 409 in scope, 404 out of it.
+    "POST /api/v1/open311/requests/{incident_id}/reveal-contact": Op(REVIEW, body=lambda s: {"reason": "回访"}),
     "GET /review/{path}": Op(("anonymous", *ALL), params=lambda s: {"path": "index.html"}, scoped=False, page=True),
     "GET /review/": Op(("anonymous", *ALL), scoped=False, page=True),
 }

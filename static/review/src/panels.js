@@ -83,7 +83,7 @@ export async function showQueue(container, filters, { onChanged, flash }) {
         el(
           "li",
           { class: incident.overdue ? "overdue" : "", "data-id": incident.id, "data-status": incident.status },
-          el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, incident.status), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null),
+          el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, incident.status), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null, upstreamBadge(incident)),
           el("div", { class: "muted" }, `${localDateTime(incident.reported_at)} ${incident.description || ""}`),
           el(
             "div",
@@ -95,6 +95,17 @@ export async function showQueue(container, filters, { onChanged, flash }) {
         ),
       ),
     ),
+  );
+}
+
+// A work order from an upstream platform (Open311): its source, order id and the upstream deadline.
+function upstreamBadge(incident) {
+  if (incident.source !== "upstream" || !incident.upstream) return null;
+  const deadline = localDateTime(incident.upstream_deadline);
+  return el(
+    "span",
+    { class: "badge upstream", "data-upstream-id": incident.upstream.upstream_id },
+    `${t("queue.upstream")} ${incident.upstream.client} ${incident.upstream.upstream_id} · ${t("queue.deadline")} ${deadline}`,
   );
 }
 
