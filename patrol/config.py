@@ -126,6 +126,8 @@ def load_config(env=None, overrides=None):
             "pool_size": _int(env, "DB_POOL_SIZE", 5, minimum=1),
             "max_overflow": _int(env, "DB_MAX_OVERFLOW", 5, minimum=0),
             "pool_recycle": 1800,
+            # Never put bound parameters (password hashes, ID numbers) into exception text or logs.
+            "hide_parameters": True,
             "connect_args": _connect_args(env),
         },
         # PgBouncer in transaction pooling mode cannot keep server-side prepared statements.

@@ -131,10 +131,11 @@ def register_error_handlers(app):
             return _unavailable()
         if isinstance(error, DataError):
             # A value the schema let through but the column cannot hold (e.g. an integer past int4).
-            log.warning("database refused a value: %s", str(error.orig).splitlines()[0])
+            # The driver's message quotes the refused value: log only its class and SQLSTATE.
+            log.warning("database refused a value: %s", _describe(error))
             _roll_back()  # the request's session stays usable (and nothing of it is kept)
             return error_response(422, "数值超出允许范围 / a value is out of the allowed range")
-        log.exception("database error")
+        log.error("database error: %s", _describe(error))
         return error_response(500, "服务器内部错误 / internal server error")
 
     def _roll_back():
@@ -167,6 +168,12 @@ def register_error_handlers(app):
             return http_exception_response(error)
         log.exception("unhandled error")
         return error_response(500, "服务器内部错误 / internal server error")
+
+
+def _describe(error):
+    """The failing statement's error class and SQLSTATE, never its parameters or quoted values."""
+    orig = getattr(error, "orig", None)
+    return f"{type(orig or error).__name__} (SQLSTATE {getattr(orig, 'sqlstate', None) or '?'})"
 
 
 def _unavailable():
