@@ -158,6 +158,9 @@ def load_config(env=None, overrides=None):
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),
         "AREA_TOLERANCE_M2": _float(env, "AREA_TOLERANCE_M2", 50.0),
         "MAX_POLYGON_VERTICES": _int(env, "MAX_POLYGON_VERTICES", 20000, minimum=100),
+        # Photo uploads: refused by the header's pixel count before decoding (JPEGs decode at reduced scale).
+        "PHOTO_MAX_MEGAPIXELS": _float(env, "PHOTO_MAX_MEGAPIXELS", 50.0),
+        "PHOTO_MAX_FULL_DECODE_MEGAPIXELS": _float(env, "PHOTO_MAX_FULL_DECODE_MEGAPIXELS", 16.0),
         "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
         # Base map of the worker app: tile URL template ({z}/{x}/{y}), attribution, and its CRS.
