@@ -158,6 +158,12 @@ def register_error_handlers(app):
             log.warning("database connection lost while releasing the session")
             db.session.registry.clear()
 
+    @app.errorhandler(UnicodeError)
+    def handle_unencodable_text(error):
+        # Text no database encoding can hold (a lone surrogate from a form field or query string).
+        _roll_back()
+        return error_response(400, "请求含有无效的 Unicode 字符 / the request holds an invalid Unicode character")
+
     @app.errorhandler(RecursionError)
     def handle_deep_nesting(error):
         return error_response(400, "JSON 嵌套过深 / JSON nested too deeply")
