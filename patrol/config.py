@@ -191,6 +191,8 @@ def load_config(env=None, overrides=None):
             "pool_size": _int(env, "DB_POOL_SIZE", 5, minimum=1),
             "max_overflow": _int(env, "DB_MAX_OVERFLOW", 5, minimum=0),
             "pool_recycle": 1800,
+            # Never put bound parameters (password hashes, ID numbers) into exception text or logs.
+            "hide_parameters": True,
             "connect_args": _connect_args(env),
         },
         # PgBouncer in transaction pooling mode cannot keep server-side prepared statements.
@@ -211,10 +213,21 @@ def load_config(env=None, overrides=None):
         # Dry-run ledger imports per user and hour (each is audited; more answer 429).
         "PEOPLE_DRY_RUNS_PER_HOUR": _int(env, "PEOPLE_DRY_RUNS_PER_HOUR", 20, minimum=1),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 12, minimum=1) * 1024 * 1024,
+        # Uploaded XLSX workbooks (patrol/people/xlsx_guard.py): archive, sheet and time bounds.
+        "XLSX_MAX_ENTRIES": _int(env, "XLSX_MAX_ENTRIES", 100, minimum=5),
+        "XLSX_MAX_UNCOMPRESSED_MB": _int(env, "XLSX_MAX_UNCOMPRESSED_MB", 32, minimum=1),
+        "XLSX_MAX_PART_MB": _int(env, "XLSX_MAX_PART_MB", 8, minimum=1),
+        "XLSX_MAX_RATIO": _int(env, "XLSX_MAX_RATIO", 100, minimum=10),
+        "XLSX_MAX_ROWS": _int(env, "XLSX_MAX_ROWS", 10000, minimum=10),
+        "XLSX_MAX_COLUMNS": _int(env, "XLSX_MAX_COLUMNS", 64, minimum=10),
+        "XLSX_TIME_BUDGET_SECONDS": _float(env, "XLSX_TIME_BUDGET_SECONDS", 3.0),
         "MAX_JSON_BYTES": _int(env, "MAX_JSON_KB", 4096, minimum=16) * 1024,
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),
         "AREA_TOLERANCE_M2": _float(env, "AREA_TOLERANCE_M2", 50.0),
         "MAX_POLYGON_VERTICES": _int(env, "MAX_POLYGON_VERTICES", 20000, minimum=100),
+        # Photo uploads: refused by the header's pixel count before decoding (JPEGs decode at reduced scale).
+        "PHOTO_MAX_MEGAPIXELS": _float(env, "PHOTO_MAX_MEGAPIXELS", 50.0),
+        "PHOTO_MAX_FULL_DECODE_MEGAPIXELS": _float(env, "PHOTO_MAX_FULL_DECODE_MEGAPIXELS", 16.0),
         "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
         # Base map of the worker app: tile URL template ({z}/{x}/{y}, {s} for a subdomain), an optional

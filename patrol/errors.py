@@ -158,14 +158,15 @@ def register_error_handlers(app):
             return _unavailable()
         if isinstance(error, DataError):
             # A value the schema let through but the column cannot hold (e.g. an integer past int4).
-            log.warning("database refused a value: %s", str(error.orig).splitlines()[0])
+            # The driver's message quotes the refused value: log only its class and SQLSTATE.
+            log.warning("database refused a value: %s", _describe(error))
             _roll_back()  # the request's session stays usable (and nothing of it is kept)
             return error_response(422, "数值超出允许范围 / a value is out of the allowed range")
         conflict = unique_conflict(error)
         if conflict is not None:
             _roll_back()  # a concurrent request stored the same record first
             return error_response(409, conflict.message, conflict.errors)
-        log.exception("database error")
+        log.error("database error: %s", _describe(error))
         return error_response(500, "服务器内部错误 / internal server error")
 
     def _roll_back():
@@ -188,6 +189,12 @@ def register_error_handlers(app):
             log.warning("database connection lost while releasing the session")
             db.session.registry.clear()
 
+    @app.errorhandler(UnicodeError)
+    def handle_unencodable_text(error):
+        # Text no database encoding can hold (a lone surrogate from a form field or query string).
+        _roll_back()
+        return error_response(400, "请求含有无效的 Unicode 字符 / the request holds an invalid Unicode character")
+
     @app.errorhandler(RecursionError)
     def handle_deep_nesting(error):
         return error_response(400, "JSON 嵌套过深 / JSON nested too deeply")
@@ -198,6 +205,12 @@ def register_error_handlers(app):
             return http_exception_response(error)
         log.exception("unhandled error")
         return error_response(500, "服务器内部错误 / internal server error")
+
+
+def _describe(error):
+    """The failing statement's error class and SQLSTATE, never its parameters or quoted values."""
+    orig = getattr(error, "orig", None)
+    return f"{type(orig or error).__name__} (SQLSTATE {getattr(orig, 'sqlstate', None) or '?'})"
 
 
 def _unavailable():

@@ -153,7 +153,7 @@ def reads_from_replica(view):
         except OperationalError as exc:
             if not used:
                 raise
-            log.warning("query on the read replica failed, retrying on the primary: %s", str(exc).splitlines()[0])
+            log.warning("query on the read replica failed, retrying on the primary: %s", type(exc).__name__)
             mark_unusable()
             g.db_role = "primary"
             return view(*args, **kwargs)

@@ -6,8 +6,9 @@ A feature describes its table once as a list of Column and hands rows (dicts or 
 
 import csv
 import io
+import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from urllib.parse import quote
 
@@ -26,12 +27,28 @@ class Column:
     width: int = 14
 
 
+def as_dates(columns, *keys):
+    """The columns with `keys` of kind date (e.g. the key of a table grouped by day, given as 'YYYY-MM-DD')."""
+    return [replace(c, kind="date") if c.key in keys else c for c in columns]
+
+
 def _cell(value, kind):
     if value is None:
         return None
     if kind == "datetime" and isinstance(value, datetime):
         return to_local(value).replace(tzinfo=None)
+    if kind == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
     return value
+
+
+# A leading = + - @ (or TAB / CR, which spreadsheets skip before them) starts a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Digit strings (codes like 01, ID and phone numbers) that a spreadsheet would turn into numbers.
+NUMBER_LIKE = re.compile(r"\d+[Xx]?")
 
 
 def _csv_text(value, kind):
@@ -45,9 +62,13 @@ def _csv_text(value, kind):
     if kind == "percent" and isinstance(value, float):
         return f"{value:.4f}"
     text = str(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
-    if text[:1] in ("=", "+", "-", "@") and kind == "text":
-        return "'" + text
+    if not isinstance(value, str):
+        return text
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text  # spreadsheet formula injection: shown as text
+    if NUMBER_LIKE.fullmatch(text):
+        # A leading TAB keeps leading zeros and all 18 digits when Calc or Excel open the file.
+        return "\t" + text
     return text
 
 
@@ -98,10 +119,10 @@ def write_sheet(workbook, name, columns, rows, title=None):
     formats = {kind: workbook.add_format({"num_format": fmt}) for kind, fmt in FORMATS.items()}
     first = 0
     if title:
-        sheet.write(0, 0, title, workbook.add_format({"bold": True, "font_size": 13}))
+        sheet.write_string(0, 0, str(title), workbook.add_format({"bold": True, "font_size": 13}))
         first = 1
     for col, column in enumerate(columns):
-        sheet.write(first, col, column.header_zh, header)
+        sheet.write_string(first, col, column.header_zh, header)
         sheet.set_column(col, col, column.width, formats.get(column.kind))
     sheet.freeze_panes(first + 1, 0)
     for r, row in enumerate(rows, start=first + 1):
@@ -123,7 +144,9 @@ def write_sheet(workbook, name, columns, rows, title=None):
 def xlsx_response(sheets, filename):
     """sheets: [(sheet name, columns, rows, optional title)]; constant-memory XLSX via a temp file."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by the response generator
-    workbook = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False})
+    # Text is always written as text: never a formula, number or URL (names and titles may start with =).
+    options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    workbook = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False, **options})
     for sheet in sheets:
         write_sheet(workbook, *sheet)
     workbook.close()

@@ -9,6 +9,7 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # deploy tests run `nginx -t`
+command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui)  # export tests open CSVs in Calc
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from patrol import fields as bounded
 from patrol.areas.models import LEVELS
 from patrol.geo import to_geojson
 
@@ -63,8 +64,8 @@ class ImportResult(Schema):
 
 class AssignmentIn(Schema):
     worker_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    start_date = fields.Date(load_default=None)
-    end_date = fields.Date(load_default=None)
+    start_date = bounded.Date(load_default=None)
+    end_date = bounded.Date(load_default=None)
 
     @validates_schema
     def dates_in_order(self, data, **kwargs):
@@ -73,7 +74,7 @@ class AssignmentIn(Schema):
 
 
 class AssignmentEnd(Schema):
-    end_date = fields.Date(required=True)
+    end_date = bounded.Date(required=True)
 
 
 class AssignmentOut(Schema):
@@ -81,5 +82,5 @@ class AssignmentOut(Schema):
     grid_id = fields.Integer()
     grid_code = fields.Function(lambda a: a.grid.code)
     worker_id = fields.Integer(attribute="user_id")
-    start_date = fields.Date()
-    end_date = fields.Date(allow_none=True)
+    start_date = bounded.Date()
+    end_date = bounded.Date(allow_none=True)

@@ -1,13 +1,12 @@
 """Incidents, their actions, categories, departments, holiday calendar and indicators."""
 
-from datetime import date
-
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from patrol.auth import current_user
 from patrol.errors import Invalid
+from patrol.fields import parse_day
 from patrol.incidents import catalog, service, stats, workflow
 from patrol.incidents.schemas import (
     ActionIn,
@@ -141,7 +140,7 @@ class HolidayDetail(MethodView):
 
 def _day(raw):
     try:
-        return date.fromisoformat(raw)
+        return parse_day(raw)
     except ValueError:
         raise Invalid("日期格式应为 YYYY-MM-DD / day must be YYYY-MM-DD", {"day": ["invalid date"]}) from None
 

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from patrol import fields as bounded
 from patrol.geo import geometry_field
 from patrol.incidents.models import ALL_SOURCES, DEADLINE_UNITS, SOURCES, STATUSES
 from patrol.incidents.workflow import ACTIONS
@@ -52,8 +53,8 @@ class IncidentQuery(Schema):
     )
     open = fields.Boolean(load_default=None)
     mine = fields.Boolean(load_default=False)
-    date_from = fields.Date(load_default=None, data_key="from")
-    date_to = fields.Date(load_default=None, data_key="to")
+    date_from = bounded.Date(load_default=None, data_key="from")
+    date_to = bounded.Date(load_default=None, data_key="to")
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(
         load_default=None,
@@ -76,19 +77,19 @@ class IncidentOut(Schema):
     visit_id = fields.UUID(allow_none=True)
     handled_on_spot = fields.Boolean()
     note = fields.String(allow_none=True)
-    reported_at = fields.DateTime()
-    accepted_at = fields.DateTime(allow_none=True)
-    dispatched_at = fields.DateTime(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
-    resolved_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    reported_at = bounded.DateTime()
+    accepted_at = bounded.DateTime(allow_none=True)
+    dispatched_at = bounded.DateTime(allow_none=True)
+    due_at = bounded.DateTime(allow_none=True)
+    resolved_at = bounded.DateTime(allow_none=True)
+    closed_at = bounded.DateTime(allow_none=True)
     overdue = fields.Boolean()
     closed_late = fields.Boolean()
     rework_count = fields.Integer()
     reopen_count = fields.Integer()
     merged_into = fields.UUID(allow_none=True)
     version = fields.Integer()
-    updated_at = fields.DateTime()
+    updated_at = bounded.DateTime()
     allowed_actions = fields.List(fields.String())
     upstream_deadline = fields.DateTime(
         allow_none=True, metadata={"description": "an upstream work order's deadline (governs 按期结案率)"}
@@ -171,7 +172,7 @@ class HolidayIn(Schema):
 
 
 class HolidayOut(Schema):
-    day = fields.Date()
+    day = bounded.Date()
     name = fields.String()
     is_workday = fields.Boolean()
 
@@ -181,8 +182,8 @@ class HolidayQuery(Schema):
 
 
 class StatsQuery(Schema):
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = bounded.Date(required=True, data_key="from")
+    date_to = bounded.Date(required=True, data_key="to")
     area_id = fields.Integer(load_default=None, validate=ID_RANGE)
     group_by = fields.String(
         load_default="category", validate=validate.OneOf(("category", "department", "grid", "day", "source"))

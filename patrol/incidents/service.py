@@ -3,7 +3,7 @@
 import base64
 import binascii
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shapely.geometry import Point
 from sqlalchemy import String, and_, cast, false, or_, select, true
@@ -17,6 +17,7 @@ from patrol.auth.models import User
 from patrol.auth.scope import area_prefix, require_role, visible_grid_ids
 from patrol.errors import Forbidden, Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
+from patrol.fields import parse_instant
 from patrol.geo import GeometryError, in_china, parse_point, to_db, to_geojson
 from patrol.incidents import catalog, departments, queries
 from patrol.incidents.models import OPEN_STATUSES, Category, Incident, IncidentEvent
@@ -239,7 +240,7 @@ def _encode_cursor(incident):
 def _decode_cursor(cursor):
     try:
         moment, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(moment), uuid.UUID(ident)
+        return parse_instant(moment), uuid.UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("分页游标无效 / invalid cursor", {"cursor": ["invalid"]}) from None
 

@@ -21,7 +21,7 @@ from patrol.auth.scope import area_prefix, covers_code, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
 from patrol.extensions import db
 from patrol.localtime import local_midnight, utcnow
-from patrol.tabular import Column, table_response
+from patrol.tabular import Column, as_dates, table_response
 
 # Each fact is (incident, metric, moment it counts at, value); a period and a group pick facts by moment.
 _FACTS = """
@@ -161,4 +161,5 @@ def indicators_response(user, date_from, date_to, area_id=None, group_by="catego
     rows = indicators(user, date_from, date_to, area_id, group_by)
     name = f"incident-indicators-{group_by}-{date_from}-{date_to}"
     title = f"事件处置指标 {date_from} 至 {date_to}（按{GROUP_NAMES[group_by]}）"
-    return table_response(format, rows, COLUMNS, name, sheet_name="事件指标", title=title)
+    columns = as_dates(COLUMNS, "key", "label") if group_by == "day" else COLUMNS
+    return table_response(format, rows, columns, name, sheet_name="事件指标", title=title)

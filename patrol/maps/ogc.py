@@ -8,6 +8,7 @@ from flask import request, url_for
 
 from patrol.errors import BadRequest, Forbidden, NotFound
 from patrol.extensions import db
+from patrol.fields import parse_day, parse_instant
 from patrol.localtime import local_midnight, tz, utcnow
 from patrol.maps import ogc_queries
 from patrol.maps.scope import map_scope
@@ -122,9 +123,9 @@ def _instant(text, end):
         return None
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text)
+            day = parse_day(text)
             return local_midnight(day + timedelta(days=1)) - timedelta(microseconds=1) if end else local_midnight(day)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = parse_instant(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return False
     return moment if moment.tzinfo else moment.replace(tzinfo=tz())

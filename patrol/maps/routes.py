@@ -32,7 +32,7 @@ class TileView(MethodView):
         if tile.etag in [tag.strip('"') for tag in request.if_none_match.as_set()]:
             return Response(status=304, headers=headers)
         if not tile.data:
-            return Response(status=204, headers=headers)
+            return Response(status=204, mimetype=MVT, headers=headers)  # empty tile, still a tile
         return Response(tile.data, mimetype=MVT, headers=headers)
 
 

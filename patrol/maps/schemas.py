@@ -2,9 +2,11 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from patrol import fields as bounded
+
 
 class TileQuery(Schema):
-    date = fields.Date(load_default=None, metadata={"description": "本地日期 / local day (default today)"})
+    date = bounded.Date(load_default=None, metadata={"description": "本地日期 / local day (default today)"})
 
 
 class OgcQuery(Schema):

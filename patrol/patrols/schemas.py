@@ -2,6 +2,7 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from patrol import fields as bounded
 from patrol.config import PATROL_NUMBERS
 from patrol.geo import to_geojson
 from patrol.localtime import to_local
@@ -52,7 +53,7 @@ class PatrolQuery(Schema):
 
     grid_id = fields.Integer()
     worker_id = fields.Integer()
-    date = fields.Date()
+    date = bounded.Date()
 
 
 def _iso(value):
@@ -160,8 +161,8 @@ class PatrolStatsQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    from_ = fields.Date(data_key="from", required=True)
-    to = fields.Date(required=True)
+    from_ = bounded.Date(data_key="from", required=True)
+    to = bounded.Date(required=True)
     area_id = fields.Integer()
     group_by = fields.String(load_default="grid", validate=validate.OneOf(["grid", "worker", "day", "community"]))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))

@@ -8,7 +8,7 @@ from patrol.areas.models import Area
 from patrol.auth.scope import area_prefix, covers_code, require_track_reader
 from patrol.errors import Invalid, NotFound
 from patrol.extensions import db
-from patrol.tabular import Column, table_response
+from patrol.tabular import Column, as_dates, table_response
 
 MAX_DAYS = 366
 REASON_ZH = {
@@ -187,4 +187,5 @@ def patrol_stats(user, from_, to, area_id=None, group_by="grid", format="json"):
     for row in rows:
         row["reasons_text"] = reasons_text(row["reasons"])
     name = f"patrols-{group_by}-{from_}-{to}"
-    return table_response(format, rows, COLUMNS, name, sheet_name="巡查统计", title=f"一日双巡统计 {from_} 至 {to}")
+    columns = as_dates(COLUMNS, "key", "name") if group_by == "day" else COLUMNS
+    return table_response(format, rows, columns, name, sheet_name="巡查统计", title=f"一日双巡统计 {from_} 至 {to}")

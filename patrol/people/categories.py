@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from patrol import fields as bounded
+
 
 @dataclass(frozen=True)
 class ExtraField:
@@ -122,7 +124,7 @@ for _category in CATEGORIES:
 def _marshmallow_field(field):
     kwargs = {"required": field.required, "allow_none": not field.required}
     if field.kind == "date":
-        return fields.Date(**kwargs)
+        return bounded.Date(**kwargs)
     if field.kind == "int":
         return fields.Integer(strict=True, validate=validate.Range(min=field.minimum, max=field.maximum), **kwargs)
     if field.kind == "choice":

@@ -2,14 +2,12 @@
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from marshmallow import ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 from shapely.geometry import Point
 
 from patrol.areas.models import Area
@@ -22,7 +20,7 @@ from patrol.extensions import db
 from patrol.geo import from_db, in_china
 from patrol.localtime import today
 from patrol.people import categories as cats
-from patrol.people import dry_runs, duplicates, idcard, pii
+from patrol.people import dry_runs, duplicates, idcard, pii, xlsx_guard
 from patrol.people.models import Person, PersonCategory
 from patrol.people.service import _checked_workers, _place, _set_categories, _set_workers, scope_clause
 
@@ -115,15 +113,8 @@ def _text(value):
 
 
 def _read_rows(stream):
+    rows = xlsx_guard.sheet_rows(stream)
     try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Invalid(
-            "文件不是有效的 XLSX 表格 / the file is not a valid XLSX workbook", {"file": [str(exc)[:200]]}
-        ) from None
-    try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
         header = next(rows, None) or ()
         keys = [LABEL_TO_KEY.get((_text(h) or "").rstrip("*")) for h in header]
         header_problems = [
@@ -142,7 +133,7 @@ def _read_rows(stream):
             found.append(LedgerRow(number, {k: v for k, v in zip(keys, values, strict=False) if k}))
         return header_problems, found
     finally:
-        book.close()
+        rows.close()
 
 
 def _parse_basic(row):

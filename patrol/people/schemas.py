@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from patrol import fields as bounded
 from patrol.geo import geometry_field
 from patrol.people.categories import CODES
 
@@ -26,7 +27,7 @@ class PersonIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     id_number = fields.String(required=True, validate=validate.Length(max=30))
     gender = fields.String(load_default=None, validate=validate.OneOf(("M", "F")))
-    birth_date = fields.Date(load_default=None)
+    birth_date = bounded.Date(load_default=None)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     location = geometry_field(allowed=("Point",), load_default=None, allow_none=True)
@@ -40,7 +41,7 @@ class PersonIn(Schema):
     worker_ids = fields.List(
         fields.Integer(validate=DB_ID), load_default=None, allow_none=True, validate=validate.Length(max=20)
     )
-    registered_on = fields.Date(load_default=None)
+    registered_on = bounded.Date(load_default=None)
     active = fields.Boolean(load_default=True)
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -102,10 +103,10 @@ class PersonOut(Schema):
     worker_ids = fields.List(fields.Integer())
     active = fields.Boolean()
     notes = fields.String(allow_none=True)
-    registered_on = fields.Date()
-    last_visit_date = fields.Date(allow_none=True)
+    registered_on = bounded.Date()
+    last_visit_date = bounded.Date(allow_none=True)
     interval_days = fields.Integer()
-    next_due_date = fields.Date()
+    next_due_date = bounded.Date()
     updated_at = fields.AwareDateTime()
 
 

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from patrol import fields as bounded
 from patrol.geo import geometry_field
 from patrol.people.categories import CODES
 from patrol.people.schemas import CONDITIONS, DB_ID, FORMATS, METHODS
@@ -41,7 +42,7 @@ class VisitOut(Schema):
     worker_id = fields.Integer()
     grid_id = fields.Integer()
     visited_at = fields.AwareDateTime()
-    visit_date = fields.Date()
+    visit_date = bounded.Date()
     location = fields.Dict(allow_none=True)
     method = fields.String()
     condition = fields.String()
@@ -49,15 +50,15 @@ class VisitOut(Schema):
     photo_ids = fields.List(fields.String())
     patrol_id = fields.UUID(allow_none=True)
     incident_id = fields.UUID(allow_none=True)
-    next_due_date = fields.Date(allow_none=True)
+    next_due_date = bounded.Date(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
 class VisitQuery(Schema):
     person_id = fields.Integer(load_default=None, validate=DB_ID)
     area_id = fields.Integer(load_default=None, validate=DB_ID)
-    from_day = fields.Date(load_default=None, data_key="from")
-    to_day = fields.Date(load_default=None, data_key="to")
+    from_day = bounded.Date(load_default=None, data_key="from")
+    to_day = bounded.Date(load_default=None, data_key="to")
     before = fields.AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
@@ -81,9 +82,9 @@ class VisitDueItem(Schema):
     grid_code = fields.String()
     attention_level = fields.Integer()
     categories = fields.List(fields.String())
-    last_visit_date = fields.Date(allow_none=True)
+    last_visit_date = bounded.Date(allow_none=True)
     interval_days = fields.Integer()
-    due_date = fields.Date()
+    due_date = bounded.Date()
     days_overdue = fields.Integer(metadata={"description": "positive when overdue, negative when still ahead"})
     distance_m = fields.Float(allow_none=True)
 
@@ -100,8 +101,8 @@ class VisitIntervalsIn(Schema):
 
 
 class VisitStatsQuery(Schema):
-    from_day = fields.Date(load_default=None, data_key="from")
-    to_day = fields.Date(load_default=None, data_key="to")
+    from_day = bounded.Date(load_default=None, data_key="from")
+    to_day = bounded.Date(load_default=None, data_key="to")
     area_id = fields.Integer(load_default=None, validate=DB_ID)
     group_by = fields.String(load_default="category", validate=validate.OneOf(("category", "grid", "worker")))
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from patrol import fields as bounded
+
 
 class PhotoUpload(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
@@ -19,4 +21,4 @@ class PhotoOut(Schema):
     size_bytes = fields.Integer()
     url = fields.String()
     thumb_url = fields.String()
-    created_at = fields.DateTime()
+    created_at = bounded.DateTime()

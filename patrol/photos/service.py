@@ -2,8 +2,8 @@
 
 import hashlib
 import io
-import warnings
 
+from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -17,11 +17,11 @@ from patrol.photos.storage import PHOTO_ID, photo_store
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 2048
 THUMB_SIDE = 320
-MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is ~8000×6000; beyond 40 MP we refuse
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: JPEG with a depth map, from some phones
+JPEG_FORMATS = {"JPEG", "MPO"}  # decoded at 1/2, 1/4 or 1/8 scale (Image.draft): cheap however large
 JPEG_QUALITY = 85
 
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+Image.MAX_IMAGE_PIXELS = None  # checked in _decode from the header, against the settings, before decoding
 
 # Other features say "a department user may see photos of records dispatched to them" here:
 # each hook is fn(user) -> SQL select of photo_use.id the user may see, or None.
@@ -41,22 +41,33 @@ def _read_limited(file_storage):
     return data
 
 
+def _pixel_limit(image_format):
+    """JPEGs decode at reduced scale, so they may be larger; PNG and WebP decode every pixel."""
+    setting = "PHOTO_MAX_MEGAPIXELS" if image_format in JPEG_FORMATS else "PHOTO_MAX_FULL_DECODE_MEGAPIXELS"
+    return int(current_app.config[setting] * 1_000_000)
+
+
+def _refuse_bomb(limit):
+    return Invalid(
+        "图片像素过多，疑似压缩炸弹 / the image has too many pixels (decompression bomb)",
+        {"file": [f"more than {limit} pixels"]},
+    )
+
+
 def _decode(data):
-    """Open and fully decode the image, refusing bombs and non-images."""
+    """Open the image, refuse by the header's pixel count, then decode (JPEGs at reduced scale)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ACCEPTED_FORMATS:
-                raise _refuse_not_image(f"format {image.format} is not accepted")
-            if image.width * image.height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Invalid(
-            "图片像素过多，疑似压缩炸弹 / the image has too many pixels (decompression bomb)",
-            {"file": [f"more than {MAX_PIXELS} pixels"]},
-        ) from None
+        image = Image.open(io.BytesIO(data))
+        if image.format not in ACCEPTED_FORMATS:
+            raise _refuse_not_image(f"format {image.format} is not accepted")
+        limit = _pixel_limit(image.format)
+        if image.width * image.height > limit:
+            raise _refuse_bomb(limit)
+        if image.format in JPEG_FORMATS:
+            image.draft(None, (MAX_SIDE, MAX_SIDE))  # the smallest scale still at least MAX_SIDE wide or high
+        image.load()
+    except Image.DecompressionBombError:
+        raise _refuse_bomb(_pixel_limit(None)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse_not_image(str(exc)[:200]) from None
     return image

@@ -2,18 +2,19 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from patrol import fields as bounded
 from patrol.localtime import today
 
 
 class ReportQuery(Schema):
-    date = fields.Date(load_default=None, metadata={"description": "a day inside the period (default today)"})
+    date = bounded.Date(load_default=None, metadata={"description": "a day inside the period (default today)"})
     area_id = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1))
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "html", "xlsx"]))
 
 
 class RangeQuery(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
+    from_ = bounded.Date(data_key="from", load_default=None)
+    to = bounded.Date(load_default=None)
     area_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
     @validates_schema
@@ -27,7 +28,7 @@ class TableExportQuery(RangeQuery):
 
 
 class DayQuery(Schema):
-    date = fields.Date(load_default=None)
+    date = bounded.Date(load_default=None)
 
 
 class GpxQuery(DayQuery):

@@ -1,11 +1,12 @@
 """Request hooks: proxy headers, request id and logs, metrics, body size for JSON, security headers."""
 
+import re
 from functools import lru_cache
 
 from flask import g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from patrol.errors import PayloadTooLarge
+from patrol.errors import BadRequest, PayloadTooLarge
 from patrol.system import logs, monitoring
 
 
@@ -62,6 +63,27 @@ def security_header_items(secure, csp=CSP):
     return (*headers, HSTS) if secure else headers
 
 
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]")
+_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u([0-9a-fA-F]{4})")
+
+
+def has_lone_surrogate(body):
+    """True when a JSON text escapes half of a UTF-16 surrogate pair (no database can store it)."""
+    if not _SURROGATE_HINT.search(body):
+        return False
+    pending_high_end = None
+    for match in _ESCAPE.finditer(body):
+        unit = int(match.group(1), 16)
+        is_high, is_low = 0xD800 <= unit <= 0xDBFF, 0xDC00 <= unit <= 0xDFFF
+        escape_start = match.end() - 6
+        if pending_high_end is not None and not (is_low and escape_start == pending_high_end):
+            return True
+        if is_low and pending_high_end is None:
+            return True
+        pending_high_end = match.end() if is_high else None
+    return pending_high_end is not None
+
+
 def install(app):
     """Attach the hooks to the app."""
     if app.config["TRUSTED_PROXIES"]:
@@ -85,8 +107,14 @@ def install(app):
                 raise PayloadTooLarge(
                     f"JSON 请求体超过 {app.config['MAX_JSON_BYTES'] // 1024} KB / JSON body too large"
                 )
-            if len(request.get_data(cache=True)) > app.config["MAX_JSON_BYTES"]:
+            body = request.get_data(cache=True)
+            if len(body) > app.config["MAX_JSON_BYTES"]:
                 raise PayloadTooLarge("JSON 请求体过大 / JSON body too large")
+            if has_lone_surrogate(body):
+                raise BadRequest(
+                    "JSON 含有无效的 Unicode 字符 / the JSON holds an invalid Unicode character",
+                    {"json": ["lone UTF-16 surrogate escape (\\ud800-\\udfff)"]},
+                )
 
     @app.after_request
     def security_headers(response):

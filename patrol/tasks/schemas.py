@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from patrol import fields as bounded
 from patrol.geo import geometry_field
 from patrol.tasks.models import FULFIL_KINDS, PARTICIPANT_KINDS, TASK_STATUSES
 
@@ -28,7 +29,7 @@ class DutyTypeOut(Schema):
     name = fields.String()
     minutes = fields.Integer()
     fulfil_by = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = bounded.DateTime()
 
 
 class DutyListOut(Schema):
@@ -45,7 +46,7 @@ class DutyChangeOut(Schema):
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
     changed_by = fields.Integer(allow_none=True)
-    changed_at = fields.DateTime()
+    changed_at = bounded.DateTime()
 
 
 class TaskIn(Schema):
@@ -57,8 +58,8 @@ class TaskIn(Schema):
     title = fields.String(validate=validate.Length(min=1, max=200))
     instruction = fields.String(load_default="", validate=validate.Length(max=2000))
     grid_ids = fields.List(_int(), required=True, validate=validate.Length(min=1, max=500))
-    due_date = fields.Date(required=True)
-    counts_from = fields.Date()
+    due_date = bounded.Date(required=True)
+    counts_from = bounded.Date()
     photo_required = fields.Boolean(load_default=False)
     target_count = _int(load_default=1, validate=validate.Range(min=1, max=31))
     person_ids = fields.List(_int(), validate=validate.Length(max=500))
@@ -91,16 +92,16 @@ class TaskOut(Schema):
     place_category = fields.String(allow_none=True)
     title = fields.String()
     instruction = fields.String()
-    due_date = fields.Date()
-    counts_from = fields.Date()
+    due_date = bounded.Date()
+    counts_from = bounded.Date()
     photo_required = fields.Boolean()
     status = fields.String()
     over_budget = fields.Dict(allow_none=True)
     decided_by = fields.Integer(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = bounded.DateTime(allow_none=True)
     refusal_reason = fields.String(allow_none=True)
-    pushed_on = fields.Date(allow_none=True)
-    created_at = fields.DateTime()
+    pushed_on = bounded.Date(allow_none=True)
+    created_at = bounded.DateTime()
     items_total = fields.Integer()
     estimated_minutes = fields.Integer()
     checklist = fields.List(fields.Dict(), metadata={"description": "the items (one task, GET only)"})
@@ -135,7 +136,7 @@ class ItemsQuery(Schema):
 
 class CompletionOut(Schema):
     id = fields.UUID()
-    completed_at = fields.DateTime()
+    completed_at = bounded.DateTime()
     patrol_id = fields.UUID(allow_none=True)
     note = fields.String(allow_none=True)
     photo_ids = fields.List(fields.String())
@@ -156,14 +157,14 @@ class ItemOut(Schema):
     type_code = fields.String()
     type_name = fields.String()
     instruction = fields.String()
-    due_date = fields.Date()
+    due_date = bounded.Date()
     photo_required = fields.Boolean()
     fulfil_by = fields.String(allow_none=True)
     estimated_minutes = fields.Integer()
     done = fields.Boolean()
     done_by = fields.String(allow_none=True)
     completion = fields.Nested(CompletionOut, allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = bounded.DateTime()
 
 
 class BudgetIn(Schema):
@@ -176,8 +177,8 @@ class BudgetOut(Schema):
 
 
 class RangeQuery(Schema):
-    from_day = fields.Date(required=True, data_key="from")
-    to_day = fields.Date(required=True, data_key="to")
+    from_day = bounded.Date(required=True, data_key="from")
+    to_day = bounded.Date(required=True, data_key="to")
     grid_id = fields.Integer()
 
 
@@ -215,7 +216,7 @@ class KeyPlaceProperties(Schema):
     category = fields.String()
     check_every_days = fields.Integer()
     active = fields.Boolean()
-    updated_at = fields.DateTime()
+    updated_at = bounded.DateTime()
 
 
 class KeyPlaceFeature(Schema):
@@ -246,7 +247,7 @@ class NoteOut(Schema):
     id = fields.UUID()
     key_place_id = fields.Integer()
     worker_id = fields.Integer()
-    noted_at = fields.DateTime()
+    noted_at = bounded.DateTime()
     note = fields.String(allow_none=True)
     photo_ids = fields.List(fields.String())
     patrol_id = fields.UUID(allow_none=True)
@@ -256,7 +257,7 @@ class PlaceStatusOut(Schema):
     grid_id = fields.Integer()
     grid_code = fields.String()
     grid_name = fields.String()
-    day = fields.Date()
+    day = bounded.Date()
     due = fields.Integer()
     checked = fields.Integer()
 

@@ -174,3 +174,16 @@ def test_indicator_scope_and_input(departments, login):
     assert_error_shape(community.get(f"/api/v1/stats/incidents?from=2026-11-02&to=2026-11-08&area_id={other}"), 403)
     answer = street.get(f"/api/v1/stats/incidents?from=2026-11-02&to=2026-11-08&area_id={other}")
     assert answer.status_code == 200 and answer.get_json()[-1]["reported"] == 0
+
+
+def test_category_codes_survive_calc_and_days_are_dates_in_xlsx(prepared_week, street):
+    from tests.spreadsheet import calc_cells, column
+
+    cells = calc_cells(indicators(street, "category", "csv").get_data())
+    codes = [value for value, _ in column(cells, "编码") if value is not None]
+    assert codes and all(isinstance(v, str) and v.strip().startswith("0") for v in codes), codes
+    book = openpyxl.load_workbook(io.BytesIO(indicators(street, "day", "xlsx").get_data()))
+    rows = list(book.active.iter_rows(min_row=3))
+    days = [row[0] for row in rows if row[0].value is not None]
+    assert days and all(isinstance(c.value, datetime) and c.is_date for c in days), [c.value for c in days]
+    assert days[0].number_format == "yyyy-mm-dd"

@@ -113,6 +113,7 @@ def test_empty_tile_is_204(demo, login):
     reviewer = login("demo-street")
     response = reviewer.get("/api/v1/tiles/grids/14/0/0.mvt")
     assert response.status_code == 204 and response.data == b""
+    assert response.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ import uuid
 
 from PIL import Image
 
-from patrol.photos.service import MAX_PIXELS
 from tests.conftest import assert_error_shape
 from tests.incidents.helpers import jpeg_bytes, report_body, setup_departments, upload
 
@@ -75,7 +74,7 @@ def test_webp_and_transparent_png_are_accepted(demo, login):
 def test_decompression_bomb_is_refused(demo, login):
     worker = login("demo-worker")
     out = io.BytesIO()
-    side = int(MAX_PIXELS**0.5) + 2000  # a few KB of PNG that would decode to > 40 MP
+    side = 9000  # a few KB of PNG that would decode to 81 MP
     Image.new("1", (side, side)).save(out, "PNG")
     assert len(out.getvalue()) < 2 * 1024 * 1024
     body = assert_error_shape(upload(worker, out.getvalue(), "bomb.png"), 422)
@@ -154,3 +153,27 @@ def test_wrong_upload_shapes_are_refused(demo, login):
     )
     response = worker.post("/api/v1/photos", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert_error_shape(response, 422)
+
+
+def _one_bit_png(width, height):
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_small_png_of_forty_megapixels_is_refused_from_its_header(demo, login):
+    worker = login("demo-worker")
+    data = _one_bit_png(8000, 5000)  # exactly 40 MP in about 5 KB: decoding it would cost seconds of CPU
+    assert len(data) < 20 * 1024
+    body = assert_error_shape(upload(worker, data, "bomb.png"), 422)  # refused from the header, not decoded
+    assert "file" in body["errors"]
+
+
+def test_large_jpeg_is_accepted_and_stored_downscaled(demo, login):
+    worker = login("demo-worker")
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 6000), (40, 90, 160)).save(out, "JPEG", quality=70)  # a 48 MP phone photo
+    response = upload(worker, out.getvalue(), "big.jpg")
+    assert response.status_code == 201, response.get_json()
+    photo = response.get_json()
+    assert (photo["width"], photo["height"]) == (2048, 1536)
