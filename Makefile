@@ -55,11 +55,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The names are expanded inside with-env (after .env is read), not by make's shell before it.
 db:
-	@$(WITH_ENV) deploy/provision-postgis.sh $${DB_NAME:-gridpatrol}
+	@$(WITH_ENV) sh -c 'deploy/provision-postgis.sh "$${DB_NAME:-gridpatrol}"'
 
 test-db:
-	@$(WITH_ENV) deploy/provision-postgis.sh --recreate $${TEST_DB_NAME:-gridpatrol_test}
+	@$(WITH_ENV) sh -c 'deploy/provision-postgis.sh --recreate "$${TEST_DB_NAME:-gridpatrol_test}"'
 
 migrate:
 	$(WITH_ENV) $(VENV)/bin/flask db upgrade heads

@@ -11,17 +11,23 @@ from patrol.system import logs, service
 from tests.conftest import assert_error_shape
 
 
-def test_ready_when_database_and_migrations_are_current(client):
+def test_ready_when_database_and_migrations_are_current(client, demo, login):
     response = client.get("/api/v1/ready")
     assert response.status_code == 200
-    body = response.get_json()
+    assert response.get_json() == {"status": "ready"}, "no migration heads for anonymous callers"
+    assert login("demo-worker").get("/api/v1/ready").get_json() == {"status": "ready"}
+    body = login("demo-admin").get("/api/v1/ready").get_json()
     assert body["status"] == "ready"
     assert set(body["migrations"]) == service.migration_heads(service._migrations_directory())
 
 
-def test_not_ready_when_migrations_are_behind(client, monkeypatch):
+def test_not_ready_when_migrations_are_behind(app, client, monkeypatch):
     monkeypatch.setattr(service, "migration_heads", lambda directory: frozenset({"0001_foundation", "9999_newer"}))
-    body = assert_error_shape(client.get("/api/v1/ready"), 503)
+    anonymous = assert_error_shape(client.get("/api/v1/ready"), 503)
+    assert anonymous["errors"] == {} and "0001" not in str(anonymous)
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "metrics-token-for-the-monitoring")
+    headers = {"Authorization": "Bearer metrics-token-for-the-monitoring"}
+    body = assert_error_shape(client.get("/api/v1/ready", headers=headers), 503)
     assert "9999_newer" in body["errors"]["migrations"]["code"]
 
 
@@ -152,3 +158,14 @@ def test_unreachable_replica_falls_back_to_the_primary(app, demo, login):
         replica.configured_engine(app).dispose()
         app.config["DATABASE_REPLICA_URL"] = ""
         app.extensions.pop("gridpatrol_replica", None)
+
+
+def test_invented_methods_add_no_metric_label_values(client):
+    invented = [f"FOO{n}X" for n in range(12)]
+    for method in invented:
+        client.open("/api/v1/health", method=method)
+        client.open(f"/api/v1/nothing-{method}", method=method)
+    body = client.get("/metrics").get_data(as_text=True)
+    assert not any(method in body for method in invented)
+    assert 'method="other"' in body
+    assert "/api/v1/nothing-" not in body
