@@ -119,6 +119,10 @@ def load_config(env=None, overrides=None):
         "TESTING": testing,
         "SECRET_KEY": _required_secret(env, "SECRET_KEY", testing),
         "PII_KEY": env.get("PII_KEY", ""),
+        # HMAC key of the audit chain; kept out of the database so its own role cannot re-chain edits.
+        "AUDIT_KEY": _required_secret(env, "AUDIT_KEY", testing),
+        # The newest audit hash is also written here, outside the database (detects dropped entries).
+        "AUDIT_ANCHOR_DIR": env.get("AUDIT_ANCHOR_DIR") or os.path.join(os.getcwd(), "var", "audit"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {

@@ -169,7 +169,9 @@ def test_tracker_gateway_unit_starts_the_gateway_and_nginx_routes_fixes_to_it(tm
         **os.environ,
         "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
         "SECRET_KEY": "s" * 40,
+        "AUDIT_KEY": "k" * 40,
         "PHOTO_DIR": str(tmp_path / "photos"),
+        "AUDIT_ANCHOR_DIR": str(tmp_path / "audit"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     (tmp_path / "metrics").mkdir()
@@ -220,7 +222,7 @@ def test_nginx_logs_no_query_strings_device_keys_or_coordinates(tmp_path):
     formats = dict(_log_formats(site))
     assert formats, "the site defines its own log format"
     for name, fmt in formats.items():
-        for variable in ("$request ", "$request\"", "$request_uri", "$args", "$query_string", "$arg_", "$http_referer"):
+        for variable in ("$request ", '$request"', "$request_uri", "$args", "$query_string", "$arg_", "$http_referer"):
             assert variable not in fmt, (name, variable)
         assert "$uri" in fmt and "$status" in fmt
     for line in re.findall(r"^\s*access_log\s+(.+);", site, flags=re.MULTILINE):

@@ -116,7 +116,7 @@ def test_metrics_allowed_for_a_configured_network_or_the_token(app):
 
 
 def test_operations_settings_are_validated():
-    base = {"SECRET_KEY": "x" * 40}
+    base = {"SECRET_KEY": "x" * 40, "AUDIT_KEY": "a" * 40}
     config = load_config({**base, "METRICS_ALLOW": "10.0.0.0/8, 192.168.1.7", "LOG_FORMAT": "text"})
     assert config["METRICS_ALLOW"] == ["10.0.0.0/8", "192.168.1.7/32"]
     assert config["LOG_FORMAT"] == "text"
@@ -129,9 +129,10 @@ def test_operations_settings_are_validated():
 
 
 def test_pgbouncer_mode_disables_prepared_statements_and_still_works(app):
-    options = load_config({"SECRET_KEY": "x" * 40, "DB_PGBOUNCER": "true"})["SQLALCHEMY_ENGINE_OPTIONS"]
+    secrets = {"SECRET_KEY": "x" * 40, "AUDIT_KEY": "a" * 40}
+    options = load_config({**secrets, "DB_PGBOUNCER": "true"})["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["connect_args"]["prepare_threshold"] is None
-    assert "prepare_threshold" not in load_config({"SECRET_KEY": "x" * 40})["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert "prepare_threshold" not in load_config(secrets)["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], connect_args=options["connect_args"])
     try:
         with engine.connect() as connection:
