@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -84,6 +85,23 @@ def _required_secret(env, name, testing):
     return value
 
 
+def _public_url(env):
+    value = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address such as https://grid.example.gov.cn, got {value!r}")
+    return value
+
+
+def _allowed_hosts(env):
+    """Host names the app answers for: ALLOWED_HOSTS, else PUBLIC_URL's host (loopback is always allowed)."""
+    raw = env.get("ALLOWED_HOSTS")
+    if raw is None or not raw.strip():
+        host = urlsplit(_public_url(env)).hostname
+        return [host] if host else []
+    return [part.strip().lower() for part in raw.replace(" ", ",").split(",") if part.strip()]
+
+
 def _connect_args(env):
     args = {"connect_timeout": 5}
     if _bool(env, "DB_PGBOUNCER", False):
@@ -153,7 +171,8 @@ def load_config(env=None, overrides=None):
         "AREA_TOLERANCE_M2": _float(env, "AREA_TOLERANCE_M2", 50.0),
         "MAX_POLYGON_VERTICES": _int(env, "MAX_POLYGON_VERTICES", 20000, minimum=100),
         "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
-        "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        "PUBLIC_URL": _public_url(env),
+        "ALLOWED_HOSTS": _allowed_hosts(env),
         # Base map of the worker app: tile URL template ({z}/{x}/{y}), attribution, and its CRS.
         "BASEMAP_URL": env.get("BASEMAP_URL", ""),
         "BASEMAP_ATTRIBUTION": env.get("BASEMAP_ATTRIBUTION", ""),

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import qrcode
 import qrcode.image.svg
-from flask import current_app, request
 from sqlalchemy import delete, select, text
 
 from patrol.areas.models import Area
@@ -23,6 +22,7 @@ from patrol.patrols.points import FLOAT4_MAX, FLOAT4_MIN, PointColumns, _problem
 from patrol.patrols.rules import effective_rules, shift_for
 from patrol.patrols.service import new_patrol_id, start_server_patrol
 from patrol.patrols.settings import setting
+from patrol.system.public_urls import public_base
 
 KNOT_MPS = 0.514444
 
@@ -33,8 +33,7 @@ def key_digest(key):
 
 def server_url():
     """The OsmAnd endpoint as the tracker must be configured with it."""
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return base.rstrip("/") + "/api/v1/osmand"
+    return public_base() + "/api/v1/osmand"
 
 
 def tracker_info(user):
