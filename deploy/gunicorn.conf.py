@@ -27,7 +27,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Requests mostly wait on PostgreSQL: a few processes per core, each with a few threads.
 workers = _int("GUNICORN_WORKERS", min(cpus * 2 + 1, 17))
 threads = _int("GUNICORN_THREADS", 4)
-worker_class = "gthread"
+# gthread, but each request is read whole in the event loop before a thread takes it: slow bodies hold
+# no thread (`make run` has no nginx in front). REQUEST_READ_SECONDS bounds the read (then 408).
+worker_class = "patrol.system.gunicorn_worker.BufferingThreadWorker"
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5

@@ -166,6 +166,8 @@ def load_config(env=None, overrides=None):
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
         "LOGIN_WINDOW": timedelta(minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15, minimum=1)),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 12, minimum=1) * 1024 * 1024,
+        # Seconds a client gets to send a whole request (headers and body) to gunicorn's buffering worker.
+        "REQUEST_READ_SECONDS": _float(env, "REQUEST_READ_SECONDS", 60.0),
         "MAX_JSON_BYTES": _int(env, "MAX_JSON_KB", 4096, minimum=16) * 1024,
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),
         "AREA_TOLERANCE_M2": _float(env, "AREA_TOLERANCE_M2", 50.0),
