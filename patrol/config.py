@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import tempfile
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,6 +86,13 @@ def _required_secret(env, name, testing):
     return value
 
 
+def _default_anchor_dir(testing):
+    """var/audit in the checkout; a test run's apps anchor in a temporary directory of their own."""
+    if testing:
+        return os.path.join(tempfile.gettempdir(), f"gridpatrol-audit-test-{os.getpid()}")
+    return os.path.join(os.getcwd(), "var", "audit")
+
+
 def _public_url(env):
     value = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
     parts = urlsplit(value)
@@ -140,7 +148,7 @@ def load_config(env=None, overrides=None):
         # HMAC key of the audit chain; kept out of the database so its own role cannot re-chain edits.
         "AUDIT_KEY": _required_secret(env, "AUDIT_KEY", testing),
         # The newest audit hash is also written here, outside the database (detects dropped entries).
-        "AUDIT_ANCHOR_DIR": env.get("AUDIT_ANCHOR_DIR") or os.path.join(os.getcwd(), "var", "audit"),
+        "AUDIT_ANCHOR_DIR": env.get("AUDIT_ANCHOR_DIR") or _default_anchor_dir(testing),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {
