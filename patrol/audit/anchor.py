@@ -36,19 +36,26 @@ def read_anchor(directory, key):
     return entry_id, entry_hash
 
 
-def write_anchor(directory, key, entry_id, entry_hash, force=False):
-    """Anchor the entry; an older one never replaces a newer anchor unless forced (audit-reanchor)."""
+def write_anchor(directory, key, entry_id, entry_hash, force=False, follows=None):
+    """Anchor the entry; False when refused (unless forced, as by audit-reanchor).
+
+    An older entry never replaces a newer anchor. `follows` is the id of the newest entry the appending
+    transaction found: below the anchor, entries up to the anchor were removed, and the anchor must stay
+    where it is so that audit-verify reports it instead of moving past the gap.
+    """
     os.makedirs(directory, mode=0o750, exist_ok=True)
     path = os.path.join(directory, ANCHOR_FILE)
     with open(path + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several workers commit appends; the newest must win
         if not force:
+            if follows is not None and follows < 0:
+                return False
             try:
                 current = read_anchor(directory, key)
             except ValueError:
                 current = None  # a damaged anchor is reported by audit-verify, then replaced by appends
-            if current is not None and current[0] >= entry_id:
-                return
+            if current is not None and (current[0] >= entry_id or (follows is not None and current[0] > follows)):
+                return current[0] >= entry_id
         body = {"id": entry_id, "entry_hash": entry_hash, "mac": _mac(key, entry_id, entry_hash)}
         partial = f"{path}.{os.getpid()}.partial"
         with open(partial, "w", encoding="utf-8") as handle:
@@ -56,6 +63,7 @@ def write_anchor(directory, key, entry_id, entry_hash, force=False):
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, path)
+    return True
 
 
 def remove_anchor(directory):

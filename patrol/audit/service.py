@@ -8,6 +8,7 @@ outside the database after every commit (patrol/audit/anchor.py), so dropped ent
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
@@ -18,6 +19,7 @@ from patrol.audit import anchor
 from patrol.audit.models import AuditEntry
 from patrol.extensions import db
 
+log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 _CHAIN_LOCK = 7_246_001  # advisory lock key serialising appends to the chain
 _PENDING = "audit_anchor"  # session.info key: the entry to anchor once the transaction commits
@@ -45,9 +47,14 @@ def _entry_digest(*fields):
 @event.listens_for(Session, "after_commit")
 def _anchor_after_commit(session):
     pending = session.info.pop(_PENDING, None)
-    if pending is not None:
-        directory, key, entry_id, entry_hash = pending
-        anchor.write_anchor(directory, key, entry_id, entry_hash)
+    if pending is None:
+        return
+    directory, key, entry_id, entry_hash, follows = pending
+    try:
+        if not anchor.write_anchor(directory, key, entry_id, entry_hash, follows=follows):
+            log.error("audit log: entries up to the anchor are missing; the anchor is kept (see audit-verify)")
+    except OSError as error:  # the commit stands; audit-verify reports the stale anchor
+        log.error("audit anchor not written to AUDIT_ANCHOR_DIR: %s", error.strerror)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -62,8 +69,9 @@ def client_address():
 def record(actor, action, object_type=None, object_id=None, area_code=None, detail=None):
     """Append an audit entry to the current transaction; the caller's commit makes it durable."""
     db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    prev = db.session.execute(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    prev = prev or GENESIS
+    newest = select(AuditEntry.id, AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    head = db.session.execute(newest).first()
+    prev = head.entry_hash if head else GENESIS
     created_at = datetime.now(UTC)
     address = client_address()
     detail = detail or {}
@@ -87,8 +95,29 @@ def record(actor, action, object_type=None, object_id=None, area_code=None, deta
     db.session.add(entry)
     db.session.flush()
     config = current_app.config
-    db.session.info[_PENDING] = (config["AUDIT_ANCHOR_DIR"], config["AUDIT_KEY"], entry.id, entry.entry_hash)
+    pending = db.session.info.get(_PENDING)
+    follows = pending[4] if pending else _head_following_anchor(head)
+    db.session.info[_PENDING] = (config["AUDIT_ANCHOR_DIR"], config["AUDIT_KEY"], entry.id, entry.entry_hash, follows)
     return entry
+
+
+def _head_following_anchor(head):
+    """The id of the chain head this transaction extends, or -1 when the anchored entry is gone or changed.
+
+    -1 keeps the anchor where it is, so that removed entries stay detected even after later appends reuse
+    their ids; audit-reanchor moves it after a legitimate restore.
+    """
+    config = current_app.config
+    try:
+        anchored = anchor.read_anchor(config["AUDIT_ANCHOR_DIR"], config["AUDIT_KEY"])
+    except ValueError:
+        return -1
+    if anchored is None:
+        return head.id if head else 0
+    stored = db.session.execute(select(AuditEntry.entry_hash).where(AuditEntry.id == anchored[0])).scalar()
+    if stored is None or not hmac.compare_digest(stored, anchored[1]):
+        return -1
+    return head.id if head else 0
 
 
 def verify_chain():

@@ -68,6 +68,18 @@ def test_dropping_the_newest_entries_is_detected(demo, runner):
     assert code == 1 and f"entry {newest} missing" in output
 
 
+def test_dropped_entries_stay_detected_after_later_appends_reuse_their_ids(demo, runner):
+    from patrol.auth import service as auth
+
+    newest = db.session.execute(text("SELECT max(id) FROM audit_entry")).scalar()
+    _as_owner(f"DELETE FROM audit_entry WHERE id > {newest - 2}; SELECT setval('audit_entry_id_seq', {newest - 2})")
+    for n in range(4):  # the app keeps working; its appends pass the anchored id
+        auth.create_user(f"late-{n}", "a-long-enough-password-1", "worker", "后来者", "330106010001")
+    assert db.session.execute(text("SELECT max(id) FROM audit_entry")).scalar() == newest + 2
+    code, output = _verify(runner)
+    assert code == 1 and f"entry {newest}" in output, output
+
+
 def test_truncate_is_refused_and_a_forced_one_detected(demo, runner):
     with pytest.raises(DBAPIError):
         db.session.execute(text("TRUNCATE audit_entry"))
