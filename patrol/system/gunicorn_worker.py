@@ -73,6 +73,7 @@ class BufferingThreadWorker(ThreadWorker):
             super().enqueue_req(conn)
             return
         conn.prebuffer = bytearray()
+        conn.continued = False  # per request: a kept-alive connection may ask again
         conn.sock.setblocking(False)
         self._buffering[conn] = time.monotonic() + self.read_seconds
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
@@ -107,7 +108,7 @@ class BufferingThreadWorker(ThreadWorker):
     def _answer_expect_continue(self, conn, sock):
         """A client sending "Expect: 100-continue" waits for it before the body: answer it here, once."""
         end = conn.prebuffer.find(HEADER_END)
-        if end < 0 or getattr(conn, "continued", False):
+        if end < 0 or conn.continued:
             return
         conn.continued = True
         head = bytes(conn.prebuffer[: end + 2])
