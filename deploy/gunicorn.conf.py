@@ -27,7 +27,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Requests mostly wait on PostgreSQL: a few processes per core, each with a few threads.
 workers = _int("GUNICORN_WORKERS", min(cpus * 2 + 1, 17))
 threads = _int("GUNICORN_THREADS", 4)
-worker_class = "gthread"
+# gthread, but each request is read whole in the event loop before a thread takes it: slow bodies hold
+# no thread (`make run` has no nginx in front). REQUEST_READ_SECONDS bounds the read (then 408).
+worker_class = "patrol.system.gunicorn_worker.BufferingThreadWorker"
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
@@ -53,7 +55,8 @@ os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 log_format = os.environ.get("LOG_FORMAT", "json")
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
+# The path without its query string: OsmAnd puts the device key and the coordinates there.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
 # In JSON mode the app writes one structured access line per request (with the request id, endpoint,
 # user and database used), so gunicorn's own access log is off unless asked for.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-" if log_format == "text" else "") or None

@@ -84,7 +84,7 @@ create_system_user() {
     say "creating system user $APP_USER"
     useradd --system --home-dir "$DATA_DIR" --shell /usr/sbin/nologin --user-group "$APP_USER"
   fi
-  install -d -o "$APP_USER" -g "$APP_USER" -m 0750 "$DATA_DIR" "$DATA_DIR/photos" "$BACKUP_DIR"
+  install -d -o "$APP_USER" -g "$APP_USER" -m 0750 "$DATA_DIR" "$DATA_DIR/photos" "$DATA_DIR/audit" "$BACKUP_DIR"
   install -d -o root -g "$APP_USER" -m 0750 "$CONF_DIR"
 }
 
@@ -140,8 +140,10 @@ render_env() {
     return
   fi
   say "writing $ENV_FILE"
-  local SECRET_KEY PII_KEY DATABASE_URL PUBLIC_URL PHOTO_DIR
+  local SECRET_KEY PII_KEY AUDIT_KEY AUDIT_ANCHOR_DIR DATABASE_URL PUBLIC_URL PHOTO_DIR
   SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n/+=')
+  AUDIT_KEY=$(openssl rand -base64 48 | tr -d '\n/+=')
+  AUDIT_ANCHOR_DIR="$DATA_DIR/audit"
   PII_KEY=$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '\n')
   DATABASE_URL="postgresql://$DB_USER:${DB_PASSWORD:-change-me}@127.0.0.1:5432/$DB_NAME"
   PUBLIC_URL="https://$SERVER_NAME"

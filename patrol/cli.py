@@ -87,14 +87,27 @@ def seed_demo(days):
 @click.command("audit-verify")
 @with_appcontext
 def audit_verify():
-    """Check the audit log's hash chain; exit 1 at the first broken entry."""
-    from patrol.audit.service import verify_chain
+    """Check the audit log's keyed hash chain and its anchor outside the database; exit 1 when broken."""
+    from patrol.audit.service import verify
 
-    checked, broken = verify_chain()
-    if broken is not None:
-        click.echo(f"audit chain BROKEN at entry {broken} (after {checked} good entries)", err=True)
+    checked, problem = verify()
+    if problem is not None:
+        click.echo(problem, err=True)
         sys.exit(1)
     click.echo(f"audit chain intact: {checked} entries")
 
 
-commands = [create_user, import_areas, seed_demo, audit_verify]
+@click.command("audit-reanchor")
+@with_appcontext
+def audit_reanchor():
+    """After a legitimate restore: re-anchor the audit log at its newest entry (the chain must verify)."""
+    from patrol.audit.service import reanchor
+
+    checked, broken = reanchor()
+    if broken is not None:
+        click.echo(f"audit chain BROKEN at entry {broken} after {checked} good entries: not re-anchored", err=True)
+        sys.exit(1)
+    click.echo(f"audit log re-anchored at its newest entry ({checked} entries)")
+
+
+commands = [create_user, import_areas, seed_demo, audit_verify, audit_reanchor]

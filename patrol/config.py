@@ -4,7 +4,9 @@ import base64
 import binascii
 import ipaddress
 import os
+import tempfile
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -146,6 +148,30 @@ def _required_secret(env, name, testing):
     return value
 
 
+def _default_anchor_dir(testing):
+    """var/audit in the checkout; a test run's apps anchor in a temporary directory of their own."""
+    if testing:
+        return os.path.join(tempfile.gettempdir(), f"gridpatrol-audit-test-{os.getpid()}")
+    return os.path.join(os.getcwd(), "var", "audit")
+
+
+def _public_url(env):
+    value = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address such as https://grid.example.gov.cn, got {value!r}")
+    return value
+
+
+def _allowed_hosts(env):
+    """Host names the app answers for: ALLOWED_HOSTS, else PUBLIC_URL's host (loopback is always allowed)."""
+    raw = env.get("ALLOWED_HOSTS")
+    if raw is None or not raw.strip():
+        host = urlsplit(_public_url(env)).hostname
+        return [host] if host else []
+    return [part.strip().lower() for part in raw.replace(" ", ",").split(",") if part.strip()]
+
+
 def _connect_args(env):
     args = {"connect_timeout": 5}
     if _bool(env, "DB_PGBOUNCER", False):
@@ -184,6 +210,10 @@ def load_config(env=None, overrides=None):
         "SECRET_KEY": secret_key,
         "PII_KEY": pii_key,
         "PII_OLD_KEYS": pii_old_keys,
+        # HMAC key of the audit chain; kept out of the database so its own role cannot re-chain edits.
+        "AUDIT_KEY": _required_secret(env, "AUDIT_KEY", testing),
+        # The newest audit hash is also written here, outside the database (detects dropped entries).
+        "AUDIT_ANCHOR_DIR": env.get("AUDIT_ANCHOR_DIR") or _default_anchor_dir(testing),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {
@@ -221,6 +251,8 @@ def load_config(env=None, overrides=None):
         "XLSX_MAX_ROWS": _int(env, "XLSX_MAX_ROWS", 10000, minimum=10),
         "XLSX_MAX_COLUMNS": _int(env, "XLSX_MAX_COLUMNS", 64, minimum=10),
         "XLSX_TIME_BUDGET_SECONDS": _float(env, "XLSX_TIME_BUDGET_SECONDS", 3.0),
+        # Seconds a client gets to send a whole request (headers and body) to gunicorn's buffering worker.
+        "REQUEST_READ_SECONDS": _float(env, "REQUEST_READ_SECONDS", 60.0),
         "MAX_JSON_BYTES": _int(env, "MAX_JSON_KB", 4096, minimum=16) * 1024,
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0, minimum=0),
         "AREA_TOLERANCE_M2": _float(env, "AREA_TOLERANCE_M2", 50.0),
@@ -229,7 +261,8 @@ def load_config(env=None, overrides=None):
         "PHOTO_MAX_MEGAPIXELS": _float(env, "PHOTO_MAX_MEGAPIXELS", 50.0),
         "PHOTO_MAX_FULL_DECODE_MEGAPIXELS": _float(env, "PHOTO_MAX_FULL_DECODE_MEGAPIXELS", 16.0),
         "PHOTO_DIR": env.get("PHOTO_DIR", os.path.join(os.getcwd(), "var", "photos")),
-        "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        "PUBLIC_URL": _public_url(env),
+        "ALLOWED_HOSTS": _allowed_hosts(env),
         # Base map of the worker app: tile URL template ({z}/{x}/{y}, {s} for a subdomain), an optional
         # labels layer drawn over it (Tianditu's cva_w, say), attribution, and its CRS.
         "BASEMAP_URL": _tile_url(env, "BASEMAP_URL"),

@@ -7,9 +7,14 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from patrol import create_app
+from patrol.audit.anchor import remove_anchor
 from patrol.extensions import db
 
 KEEP_TABLES = {"spatial_ref_sys", "alembic_version"}
+UNLOCK_AUDIT = "GRANT TRUNCATE ON audit_entry TO CURRENT_USER; ALTER TABLE audit_entry DISABLE TRIGGER USER"
+LOCK_AUDIT = (
+    "ALTER TABLE audit_entry ENABLE TRIGGER USER; REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry FROM CURRENT_USER"
+)
 DEMO_PASSWORD = "demo-password-for-tests"
 
 
@@ -27,6 +32,7 @@ def app(tmp_path_factory):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": _database_url(),
             "PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
+            "AUDIT_ANCHOR_DIR": str(tmp_path_factory.mktemp("audit")),
         }
     )
     with app.app_context():
@@ -55,8 +61,12 @@ def _clean_database(app):
             .all()
         )
         if tables:
+            # The audit log refuses TRUNCATE (trigger, privilege revoked); as its owner the tests lift both here.
+            db.session.execute(text(UNLOCK_AUDIT))
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            db.session.execute(text(LOCK_AUDIT))
             db.session.commit()
+        remove_anchor(app.config["AUDIT_ANCHOR_DIR"])
 
 
 @pytest.fixture

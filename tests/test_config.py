@@ -7,6 +7,7 @@ from patrol.config import ConfigError, load_config
 
 GOOD = {
     "SECRET_KEY": "x" * 40,
+    "AUDIT_KEY": "a" * 40,
     "DATABASE_URL": "postgresql://u@h/db",
     "PII_KEY": "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE=",
 }
@@ -15,7 +16,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "patrol"
 
 def test_missing_secret_key_is_a_clear_error():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        load_config({"DATABASE_URL": "postgresql://u@h/db"})
+        load_config({"DATABASE_URL": "postgresql://u@h/db", "AUDIT_KEY": "a" * 40})
+
+
+def test_missing_or_short_audit_key_is_a_clear_error():
+    with pytest.raises(ConfigError, match="AUDIT_KEY"):
+        load_config({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "x" * 40})
+    with pytest.raises(ConfigError, match="AUDIT_KEY"):
+        load_config({**GOOD, "AUDIT_KEY": "short"})
 
 
 @pytest.mark.parametrize(

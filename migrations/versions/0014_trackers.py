@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_trackers"
-down_revision = "0011_department_street"
+down_revision = "0013_audit_key"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ import json
 import math
 from datetime import date, datetime, time, timedelta
 
-from flask import request, url_for
+from flask import request
 
 from patrol.errors import BadRequest, Forbidden, NotFound
 from patrol.extensions import db
@@ -12,6 +12,7 @@ from patrol.fields import parse_day, parse_instant
 from patrol.localtime import local_midnight, tz, utcnow
 from patrol.maps import ogc_queries
 from patrol.maps.scope import map_scope
+from patrol.system.public_urls import public_url
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -37,10 +38,10 @@ def landing():
         "title": "GridPatrol 网格巡查 OGC API - Features",
         "description": "网格、事件与巡查图层 / grids, incidents and patrols",
         "links": [
-            _link(url_for("ogc.Landing", _external=True), "self"),
-            _link(url_for("api-docs.openapi_json", _external=True), "service-desc", OPENAPI),
-            _link(url_for("ogc.Conformance", _external=True), "conformance"),
-            _link(url_for("ogc.Collections", _external=True), "data"),
+            _link(public_url("ogc.Landing"), "self"),
+            _link(public_url("api-docs.openapi_json"), "service-desc", OPENAPI),
+            _link(public_url("ogc.Conformance"), "conformance"),
+            _link(public_url("ogc.Collections"), "data"),
         ],
     }
 
@@ -77,7 +78,7 @@ def collection(user, name):
             "interval": [[_iso(row["lo"]), _iso(row["hi"])]],
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
         }
-    items = url_for("ogc.Items", collection_id=name, _external=True)
+    items = public_url("ogc.Items", collection_id=name)
     return {
         "id": name,
         "title": meta["title"],
@@ -86,7 +87,7 @@ def collection(user, name):
         "crs": [CRS84],
         "extent": extent,
         "links": [
-            _link(url_for("ogc.Collection", collection_id=name, _external=True), "self"),
+            _link(public_url("ogc.Collection", collection_id=name), "self"),
             _link(items, "items", GEOJSON, meta["title"]),
         ],
     }
@@ -96,7 +97,7 @@ def collections(user):
     """Every collection the caller may open."""
     names = [n for n in ogc_queries.COLLECTIONS if not (n == "patrols" and user.role == "department")]
     return {
-        "links": [_link(url_for("ogc.Collections", _external=True), "self")],
+        "links": [_link(public_url("ogc.Collections"), "self")],
         "collections": [collection(user, name) for name in names],
     }
 
@@ -162,7 +163,7 @@ def feature(name, row):
 
 def _page_link(name, rel, offset, limit):
     args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
-    href = url_for("ogc.Items", collection_id=name, _external=True, **args, limit=limit, offset=offset)
+    href = public_url("ogc.Items", collection_id=name, **args, limit=limit, offset=offset)
     return _link(href, rel, GEOJSON)
 
 
@@ -199,7 +200,7 @@ def item(user, name, feature_id):
         raise NotFound("要素不存在 / no such feature")
     found = feature(name, row)
     found["links"] = [
-        _link(url_for("ogc.Item", collection_id=name, feature_id=feature_id, _external=True), "self", GEOJSON),
-        _link(url_for("ogc.Collection", collection_id=name, _external=True), "collection"),
+        _link(public_url("ogc.Item", collection_id=name, feature_id=feature_id), "self", GEOJSON),
+        _link(public_url("ogc.Collection", collection_id=name), "collection"),
     ]
     return found

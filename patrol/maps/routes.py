@@ -13,6 +13,14 @@ from patrol.replica import reads_from_replica
 
 tiles_blp = Blueprint("tiles", __name__, url_prefix="/api/v1/tiles", description="矢量瓦片 / vector tiles")
 ogc_blp = Blueprint("ogc", __name__, url_prefix="/ogc", description="OGC API - Features")
+
+
+@ogc_blp.after_request
+def _ogc_cache_control(response):
+    """OGC answers depend on the caller's scope: shared caches must not keep them, clients revalidate."""
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers.add("Vary", "Authorization")
+    return response
 blp = tiles_blp
 blueprints = [tiles_blp, ogc_blp]
 

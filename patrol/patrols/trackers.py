@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import qrcode
 import qrcode.image.svg
-from flask import current_app, request
 from sqlalchemy import delete, func, select, text
 
 from patrol.areas.models import GridAssignment
@@ -22,6 +21,7 @@ from patrol.patrols.partitions import ensure_partitions
 from patrol.patrols.points import PointColumns, insert_points
 from patrol.patrols.settings import outside_fix_window, setting
 from patrol.patrols.tracker_fix import malformed, parse_fix
+from patrol.system.public_urls import public_base
 
 
 def key_digest(key):
@@ -30,8 +30,7 @@ def key_digest(key):
 
 def server_url():
     """The OsmAnd endpoint as the tracker must be configured with it."""
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return base.rstrip("/") + "/api/v1/osmand"
+    return public_base() + "/api/v1/osmand"
 
 
 def tracker_info(user):

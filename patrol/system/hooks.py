@@ -7,7 +7,7 @@ from flask import g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from patrol.errors import BadRequest, PayloadTooLarge
-from patrol.system import logs, monitoring
+from patrol.system import logs, monitoring, public_urls
 
 
 @lru_cache(maxsize=8)
@@ -92,6 +92,7 @@ def install(app):
 
     logs.configure(app)
     app.before_request(logs.start_request)
+    app.before_request(public_urls.check_host)
 
     @app.before_request
     def forget_previous_caller():

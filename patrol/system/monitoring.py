@@ -12,6 +12,9 @@ from patrol.errors import Forbidden
 from patrol.extensions import db
 from patrol.metrics import DB_POOL_CONNECTIONS, REQUEST_SECONDS, REQUESTS
 
+# Label values must stay a small fixed set: a caller inventing methods must not grow the metrics.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 
 def observe_request(response):
     """Count the request and its latency under its URL rule (unmatched paths share one label)."""
@@ -22,6 +25,7 @@ def observe_request(response):
 
 def count_request(method, endpoint, status, started):
     """Count one request and its latency (also for requests answered outside Flask)."""
+    method = method if method in KNOWN_METHODS else "other"
     REQUESTS.labels(method, endpoint, str(status)).inc()
     if started is not None:
         REQUEST_SECONDS.labels(method, endpoint).observe(time.perf_counter() - started)
@@ -45,11 +49,18 @@ def observe_pools(app):
         DB_POOL_CONNECTIONS.labels(name, "size").set(pool.size())
 
 
-def require_metrics_access():
-    """Only callers from METRICS_ALLOW networks or with the METRICS_TOKEN bearer may scrape."""
+def has_metrics_token():
+    """True when the request carries the configured METRICS_TOKEN as its bearer."""
     token = current_app.config.get("METRICS_TOKEN", "")
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if token and scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
+def require_metrics_access():
+    """Only callers from METRICS_ALLOW networks or with the METRICS_TOKEN bearer may scrape."""
+    if has_metrics_token():
         return
     try:
         address = ipaddress.ip_address(request.remote_addr or "")

@@ -18,13 +18,29 @@ from patrol.localtime import tz, utcnow
 log = logging.getLogger(__name__)
 
 
+def may_see_details():
+    """Versions and migration heads are for the operator: an admin token or the metrics token."""
+    from patrol.auth.service import authenticate
+    from patrol.system.monitoring import has_metrics_token
+
+    if has_metrics_token():
+        return True
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    found = authenticate(token.strip())
+    return found is not None and found[0].role == "admin"
+
+
 def health():
-    """Versions of the database and PostGIS, or 503 when either is unreachable."""
+    """Liveness, with database and PostGIS versions for the operator only; 503 when the database is down."""
     try:
         row = db.session.execute(text("SELECT current_setting('server_version'), postgis_lib_version()")).one()
     except SQLAlchemyError:
         db.session.rollback()
         raise ServiceUnavailable("数据库不可用 / database unavailable") from None
+    if not may_see_details():
+        return {"status": "ok"}
     return {
         "status": "ok",
         "database": f"PostgreSQL {row[0]}",
@@ -60,8 +76,11 @@ def readiness():
     if applied != expected:
         log.warning("not ready: database migrations %s, code heads %s", sorted(applied), sorted(expected))
         error = ServiceUnavailable("数据库迁移未完成 / database migrations are not at the current heads")
-        error.errors = {"migrations": {"database": sorted(applied), "code": sorted(expected)}}
+        if may_see_details():
+            error.errors = {"migrations": {"database": sorted(applied), "code": sorted(expected)}}
         raise error
+    if not may_see_details():
+        return {"status": "ready"}
     return {"status": "ready", "migrations": sorted(applied)}
 
 

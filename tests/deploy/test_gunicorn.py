@@ -60,11 +60,13 @@ def server(fresh_database, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": fresh_database,
         "SECRET_KEY": "s" * 40,
+        "AUDIT_KEY": "k" * 40,
         "LOG_FORMAT": "json",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
         "PHOTO_DIR": str(tmp / "photos"),
+        "AUDIT_ANCHOR_DIR": str(tmp / "audit"),
         "FLASK_APP": "wsgi",
     }
     log_path = tmp / "gunicorn.log"

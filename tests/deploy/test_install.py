@@ -174,7 +174,9 @@ def test_tracker_gateway_unit_starts_the_gateway_and_nginx_routes_fixes_to_it(tm
         **os.environ,
         "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
         "SECRET_KEY": "s" * 40,
+        "AUDIT_KEY": "k" * 40,
         "PHOTO_DIR": str(tmp_path / "photos"),
+        "AUDIT_ANCHOR_DIR": str(tmp_path / "audit"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     (tmp_path / "metrics").mkdir()
@@ -225,3 +227,31 @@ def test_open311_unit_runs_the_delivery_loop_command(tmp_path):
     done = subprocess.run(argv[:-1], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "delivered 0" in done.stdout
+
+
+def _log_formats(config_text):
+    """Every log_format directive of an nginx config, joined over its continuation lines."""
+    return re.findall(r"^\s*log_format\s+(\S+)\s+((?:'[^']*'\s*)+);", config_text, flags=re.MULTILINE)
+
+
+def test_nginx_logs_no_query_strings_device_keys_or_coordinates(tmp_path):
+    run_install_steps(tmp_path, "render_config")
+    site = (tmp_path / "etc/nginx/sites-available/gridpatrol.conf").read_text()
+    formats = dict(_log_formats(site))
+    assert formats, "the site defines its own log format"
+    for name, fmt in formats.items():
+        for variable in ("$request ", '$request"', "$request_uri", "$args", "$query_string", "$arg_", "$http_referer"):
+            assert variable not in fmt, (name, variable)
+        assert "$uri" in fmt and "$status" in fmt
+    for line in re.findall(r"^\s*access_log\s+(.+);", site, flags=re.MULTILINE):
+        assert line.strip() == "off" or line.split()[-1] in formats, f"access_log without the safe format: {line}"
+    osmand = site.split("location = /api/v1/osmand")[1].split("}")[0]
+    assert re.search(r"error_log\s+\S+\s+crit;", osmand), "error lines quote the request line with the key"
+    assert nginx_test(tmp_path).returncode == 0
+
+
+def test_gunicorn_access_log_has_no_query_string():
+    conf = (ROOT / "deploy/gunicorn.conf.py").read_text()
+    fmt = re.search(r"^access_log_format = (.+)$", conf, flags=re.MULTILINE).group(1)
+    assert "%(r)s" not in fmt and "%(q)s" not in fmt
+    assert "%(U)s" in fmt

@@ -13,17 +13,23 @@ from tests.conftest import assert_error_shape
 PII_KEY = "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="  # any 32-byte key; PII_KEY is required at start
 
 
-def test_ready_when_database_and_migrations_are_current(client):
+def test_ready_when_database_and_migrations_are_current(client, demo, login):
     response = client.get("/api/v1/ready")
     assert response.status_code == 200
-    body = response.get_json()
+    assert response.get_json() == {"status": "ready"}, "no migration heads for anonymous callers"
+    assert login("demo-worker").get("/api/v1/ready").get_json() == {"status": "ready"}
+    body = login("demo-admin").get("/api/v1/ready").get_json()
     assert body["status"] == "ready"
     assert set(body["migrations"]) == service.migration_heads(service._migrations_directory())
 
 
-def test_not_ready_when_migrations_are_behind(client, monkeypatch):
+def test_not_ready_when_migrations_are_behind(app, client, monkeypatch):
     monkeypatch.setattr(service, "migration_heads", lambda directory: frozenset({"0001_foundation", "9999_newer"}))
-    body = assert_error_shape(client.get("/api/v1/ready"), 503)
+    anonymous = assert_error_shape(client.get("/api/v1/ready"), 503)
+    assert anonymous["errors"] == {} and "0001" not in str(anonymous)
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "metrics-token-for-the-monitoring")
+    headers = {"Authorization": "Bearer metrics-token-for-the-monitoring"}
+    body = assert_error_shape(client.get("/api/v1/ready", headers=headers), 503)
     assert "9999_newer" in body["errors"]["migrations"]["code"]
 
 
@@ -112,7 +118,7 @@ def test_metrics_allowed_for_a_configured_network_or_the_token(app):
 
 
 def test_operations_settings_are_validated():
-    base = {"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY}
+    base = {"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY, "AUDIT_KEY": "a" * 40}
     config = load_config({**base, "METRICS_ALLOW": "10.0.0.0/8, 192.168.1.7", "LOG_FORMAT": "text"})
     assert config["METRICS_ALLOW"] == ["10.0.0.0/8", "192.168.1.7/32"]
     assert config["LOG_FORMAT"] == "text"
@@ -125,14 +131,10 @@ def test_operations_settings_are_validated():
 
 
 def test_pgbouncer_mode_disables_prepared_statements_and_still_works(app):
-    options = load_config({"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY, "DB_PGBOUNCER": "true"})[
-        "SQLALCHEMY_ENGINE_OPTIONS"
-    ]
+    secrets = {"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY, "AUDIT_KEY": "a" * 40}
+    options = load_config({**secrets, "DB_PGBOUNCER": "true"})["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["connect_args"]["prepare_threshold"] is None
-    assert (
-        "prepare_threshold"
-        not in load_config({"SECRET_KEY": "x" * 40, "PII_KEY": PII_KEY})["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
-    )
+    assert "prepare_threshold" not in load_config(secrets)["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], connect_args=options["connect_args"])
     try:
         with engine.connect() as connection:
@@ -159,3 +161,14 @@ def test_unreachable_replica_falls_back_to_the_primary(app, demo, login):
         replica.configured_engine(app).dispose()
         app.config["DATABASE_REPLICA_URL"] = ""
         app.extensions.pop("gridpatrol_replica", None)
+
+
+def test_invented_methods_add_no_metric_label_values(client):
+    invented = [f"FOO{n}X" for n in range(12)]
+    for method in invented:
+        client.open("/api/v1/health", method=method)
+        client.open(f"/api/v1/nothing-{method}", method=method)
+    body = client.get("/metrics").get_data(as_text=True)
+    assert not any(method in body for method in invented)
+    assert 'method="other"' in body
+    assert "/api/v1/nothing-" not in body

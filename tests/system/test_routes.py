@@ -3,8 +3,16 @@ from sqlalchemy import create_engine
 from tests.conftest import assert_error_shape
 
 
-def test_health_reports_database_and_postgis(client):
+def test_health_tells_anonymous_callers_nothing_but_ok(client):
     response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    worker_token = {"Authorization": "Bearer not-a-real-token"}
+    assert client.get("/api/v1/health", headers=worker_token).get_json() == {"status": "ok"}
+
+
+def test_health_reports_database_and_postgis_to_an_admin(demo, login):
+    response = login("demo-admin").get("/api/v1/health")
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
