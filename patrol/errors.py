@@ -1,7 +1,6 @@
 """Domain exceptions and the single JSON error shape {"code", "status", "message", "errors"}."""
 
 import logging
-from http import HTTPStatus
 
 from flask import jsonify
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError

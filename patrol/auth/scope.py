@@ -13,7 +13,7 @@ AREA_ROLES = ("community_admin", "street_reviewer", "department", "admin")
 def require_role(user, *roles):
     """Refuse unless the user has one of the roles."""
     if user.role not in roles:
-        raise Forbidden("无权执行此操作 / your role may not do this", {"role": user.role, "allowed": list(roles)})
+        raise Forbidden("auth.role_not_allowed", {"role": user.role, "allowed": list(roles)})
 
 
 def area_prefix(user):
@@ -84,7 +84,7 @@ def can_access_grid(user, grid_id):
 def require_grid(user, grid_id):
     """Refuse with 403 (not 404: the id is the caller's own input) unless the grid is in scope."""
     if not can_access_grid(user, grid_id):
-        raise Forbidden("该网格不在您的管辖范围内 / this grid is outside your area", {"grid_id": grid_id})
+        raise Forbidden("auth.grid_outside_area", {"grid_id": grid_id})
 
 
 def covers_code(user, code):

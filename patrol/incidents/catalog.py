@@ -77,10 +77,10 @@ def reportable_category(code):
     """An active sub-category (小类) by code, or 422 naming the problem."""
     category = category_by_code(code)
     if category is None or not category.active:
-        raise Invalid(f"未知的事件类别 {code} / unknown category {code}", {"category": ["unknown category"]})
+        raise Invalid("incident.unknown_category", {"category": ["unknown category"]}, code_value=code)
     has_children = db.session.execute(select(Category.id).where(Category.parent_id == category.id).limit(1)).first()
     if has_children:
-        raise Invalid("请选择小类 / choose a sub-category", {"category": ["a top-level category has sub-categories"]})
+        raise Invalid("incident.choose_sub_category", {"category": ["a top-level category has sub-categories"]})
     return category
 
 
@@ -88,14 +88,12 @@ def create_category(user, data):
     """Add a category or sub-category (admin)."""
     require_role(user, "admin")
     if category_by_code(data["code"]) is not None:
-        raise Conflict(f"类别编码 {data['code']} 已存在 / category code taken", {"code": ["taken"]})
+        raise Conflict("incident.category_code_taken", {"code": ["taken"]}, code_value=data["code"])
     parent = None
     if data.get("parent_code"):
         parent = category_by_code(data["parent_code"])
         if parent is None or parent.parent_id is not None:
-            raise Invalid(
-                "上级类别必须是大类 / parent must be a top-level category", {"parent_code": ["not a top level"]}
-            )
+            raise Invalid("incident.parent_must_top_level", {"parent_code": ["not a top level"]})
     category = Category(
         code=data["code"],
         name=data["name"],
@@ -115,7 +113,7 @@ def update_category(user, category_id, data):
     require_role(user, "admin")
     category = db.session.get(Category, category_id)
     if category is None:
-        raise NotFound("类别不存在 / no such category")
+        raise NotFound("incident.no_such_category")
     for key in ("name", "department_code", "deadline_value", "deadline_unit", "sort", "active"):
         if key in data:
             setattr(category, key, data[key])
@@ -147,7 +145,7 @@ def department_in_street(department_id, street_id):
     """The active department of that street, or 422."""
     department = db.session.get(Department, department_id)
     if department is None or department.street_id != street_id or not department.active:
-        raise Invalid("部门不存在或不属于本街道 / no such department in this street", {"department_id": ["unknown"]})
+        raise Invalid("incident.no_such_department_street", {"department_id": ["unknown"]})
     return department
 
 
@@ -168,14 +166,14 @@ def create_department(user, data):
         select(Area).where(Area.code == data["street_code"], Area.level == "street")
     ).scalar_one_or_none()
     if street is None:
-        raise Invalid("街道不存在 / no such street", {"street_code": ["unknown street"]})
+        raise Invalid("incident.no_such_street", {"street_code": ["unknown street"]})
     if _street_of(user) not in (None, street.code):
-        raise Forbidden("该街道不在您的管辖范围内 / that street is outside your area")
+        raise Forbidden("incident.street_outside_area")
     exists = db.session.execute(
         select(Department.id).where(Department.street_id == street.id, Department.code == data["code"])
     ).first()
     if exists:
-        raise Conflict("部门编码已存在 / department code taken", {"code": ["taken"]})
+        raise Conflict("incident.department_code_taken", {"code": ["taken"]})
     department = Department(street_id=street.id, code=data["code"], name=data["name"], phone=data.get("phone"))
     db.session.add(department)
     db.session.commit()
@@ -187,7 +185,7 @@ def update_department(user, department_id, data):
     require_role(user, "admin")
     department = db.session.get(Department, department_id)
     if department is None or department not in list_departments(user):
-        raise NotFound("部门不存在 / no such department")
+        raise NotFound("incident.no_such_department")
     for key in ("name", "phone", "active"):
         if key in data:
             setattr(department, key, data[key])
@@ -221,6 +219,6 @@ def delete_holiday(user, day):
     require_role(user, "admin")
     holiday = db.session.get(Holiday, day)
     if holiday is None:
-        raise NotFound("该日期不在日历中 / no calendar entry for that day")
+        raise NotFound("incident.no_calendar_entry_day")
     db.session.delete(holiday)
     db.session.commit()

@@ -144,7 +144,7 @@ def _day(raw):
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise Invalid("日期格式应为 YYYY-MM-DD / day must be YYYY-MM-DD", {"day": ["invalid date"]}) from None
+        raise Invalid("incident.day_format", {"day": ["invalid date"]}) from None
 
 
 @stats_blp.route("/incidents")

@@ -62,3 +62,18 @@ def labels(prefix, language=None):
     language = language or request_language()
     start = prefix + "."
     return {code[len(start) :]: value for code, value in catalogue(language).items() if code.startswith(start)}
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+def is_bilingual(value):
+    """True for an old-style "中文 / English" pair (CJK on one side of " / ", English words on the other)."""
+    if not isinstance(value, str) or " / " not in value:
+        return False
+    for at in (i for i in range(len(value)) if value.startswith(" / ", i)):
+        left, right = value[:at], value[at + 3 :]
+        if (_CJK.search(left) and _LATIN.search(right)) or (_LATIN.search(left) and _CJK.search(right)):
+            return True
+    return False

@@ -26,7 +26,7 @@ def _parse(data):
     try:
         return gpxpy.parse(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, gpxpy.gpx.GPXException, ValueError) as exc:
-        raise Invalid("不是有效的 GPX 文件 / not a valid GPX file", {"file": [str(exc)[:200]]}) from None
+        raise Invalid("patrol.invalid_gpx_file", {"file": [str(exc)[:200]]}) from None
 
 
 def _segments(gpx):
@@ -37,14 +37,14 @@ def _segments(gpx):
             rows = []
             for point in segment.points:
                 if point.time is None:
-                    raise Invalid("GPX 点缺少时间 / every GPX point needs a time", {"file": [f"track {t} segment {s}"]})
+                    raise Invalid("patrol.gpx_point_without_time", {"file": [f"track {t} segment {s}"]})
                 moment = point.time if point.time.tzinfo else point.time.replace(tzinfo=UTC)
                 rows.append([round(moment.timestamp() * 1000), point.longitude, point.latitude, None, None, None])
             total += len(rows)
             if rows:
                 found.append((f"{t}.{s}", rows))
     if total > MAX_GPX_POINTS:
-        raise Invalid(f"GPX 点数超过 {MAX_GPX_POINTS} / too many points", {"file": ["too many points"]})
+        raise Invalid("patrol.too_many_gpx_points", {"file": ["too many points"]}, max_gpx_points=MAX_GPX_POINTS)
     return found
 
 
@@ -64,13 +64,13 @@ def import_gpx(user, data):
     require_role(user, "worker")
     segments = _segments(_parse(data))
     if not segments:
-        raise Invalid("GPX 文件没有轨迹 / the GPX file holds no track", {"file": ["no track points"]})
+        raise Invalid("patrol.gpx_without_track", {"file": ["no track points"]})
     parsed = []
     for label, rows in segments:
         try:
             parsed.append((label, parse_points(sorted(rows), MAX_GPX_POINTS)))
         except ValidationError as exc:
-            raise Invalid("GPX 轨迹点无效 / invalid GPX points", {"file": {label: exc.messages}}) from None
+            raise Invalid("patrol.invalid_gpx_points", {"file": {label: exc.messages}}) from None
     patrols, skipped = [], []
     for label, columns in parsed:
         patrol, reason = _import_segment(user, columns)

@@ -33,7 +33,7 @@ def holds_grid(user, grid_id, day):
 def _check_start_time(started_at):
     now = utcnow()
     if started_at > now + MAX_AHEAD or started_at < now - MAX_BACKDATE:
-        raise Invalid("开始时间不合理 / start time is too far from now", {"started_at": ["out of range"]})
+        raise Invalid("patrol.start_time_invalid", {"started_at": ["out of range"]})
 
 
 def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
@@ -45,7 +45,7 @@ def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
     _check_start_time(started_at)
     day = local_date(started_at)
     if not holds_grid(user, grid_id, day):
-        raise Forbidden("该网格未分配给您 / this grid is not assigned to you", {"grid_id": grid_id})
+        raise Forbidden("patrol.grid_not_assigned", {"grid_id": grid_id})
     grid = db.session.get(Area, grid_id)
     shift, _ = shift_for(started_at, effective_rules(grid.code))
     patrol = Patrol(
@@ -69,7 +69,7 @@ def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
 
 def _replayed(user, patrol, grid_id):
     if patrol.worker_id != user.id or patrol.grid_id != grid_id:
-        raise Conflict("该巡查编号已被使用 / this patrol id is already used for another patrol", {"id": str(patrol.id)})
+        raise Conflict("patrol.patrol_id_taken", {"id": str(patrol.id)})
     return patrol
 
 
@@ -80,7 +80,7 @@ def own_patrol(user, patrol_id, lock=False):
         query = query.with_for_update()
     patrol = db.session.execute(query).scalar_one_or_none()
     if patrol is None:
-        raise NotFound("巡查不存在 / no such patrol")
+        raise NotFound("patrol.no_such_patrol")
     return patrol
 
 
@@ -88,9 +88,9 @@ def _check_fix_times(patrol, columns: PointColumns):
     first, last = columns.first_time(), columns.last_time()
     earliest = patrol.started_at - timedelta(hours=setting("PATROL_MAX_FIX_BEFORE_START_H"))
     if first < earliest:
-        raise Invalid("定位时间早于巡查开始过久 / fixes long before the patrol started", {"points": ["fix time"]})
+        raise Invalid("patrol.fixes_long_before_patrol", {"points": ["fix time"]})
     if last > utcnow() + MAX_AHEAD:
-        raise Invalid("定位时间在未来 / fix time more than a day in the future", {"points": ["fix time"]})
+        raise Invalid("patrol.fix_in_future", {"points": ["fix time"]})
     return first, last
 
 
@@ -100,10 +100,10 @@ def add_points(user, patrol_id, points):
         try:
             points = parse_points(points, setting("PATROL_MAX_POINTS"))
         except ValidationError as exc:
-            raise Invalid("定位点无效 / invalid points", {"points": exc.messages}) from None
+            raise Invalid("patrol.invalid_points", {"points": exc.messages}) from None
     patrol = patrol_for_batch(user.id, patrol_id)
     if patrol is None:
-        raise NotFound("巡查不存在 / no such patrol")
+        raise NotFound("patrol.no_such_patrol")
     first, last = _check_fix_times(patrol, points)
     # This transaction has not touched track_point, so it holds no lock that creating a partition waits for.
     ensure_partitions(first, last)
@@ -121,7 +121,7 @@ def finish_patrol(user, patrol_id, ended_at):
         db.session.commit()
         return patrol, False
     if ended_at < patrol.started_at or ended_at > utcnow() + MAX_AHEAD:
-        raise Invalid("结束时间不合理 / end time before the start or in the future", {"ended_at": ["out of range"]})
+        raise Invalid("patrol.end_time_invalid", {"ended_at": ["out of range"]})
     patrol.ended_at = ended_at
     db.session.flush()
     queries.refresh_figures([patrol.id])
@@ -152,7 +152,7 @@ def get_patrol(user, patrol_id):
     """One patrol in the caller's scope; 404 otherwise."""
     patrol = db.session.execute(_scope(user, select(Patrol).where(Patrol.id == patrol_id))).scalar_one_or_none()
     if patrol is None:
-        raise NotFound("巡查不存在 / no such patrol")
+        raise NotFound("patrol.no_such_patrol")
     return patrol
 
 

@@ -131,7 +131,7 @@ def _scope_prefix(user, area_id):
         return area_prefix(user) or ""
     area = db.session.get(Area, area_id)
     if area is None or (user.role != "worker" and not covers_code(user, area.code)):
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("patrol.no_such_area")
     return area.code
 
 
@@ -140,7 +140,7 @@ def compliance_rows(user, date_from, date_to, area_id=None, group_by="grid"):
     import json
 
     if date_to < date_from or (date_to - date_from) > timedelta(days=MAX_DAYS):
-        raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
+        raise Invalid("patrol.invalid_date_range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
     if user.role != "worker" and area_prefix(user) == "":
         return []  # an area-bound account without an area sees nothing
     prefix = _scope_prefix(user, area_id) if user.role != "worker" or area_id else ""

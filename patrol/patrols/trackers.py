@@ -74,7 +74,7 @@ def revoke_key(user):
 
 
 def _malformed(reason):
-    return BadRequest(f"定位数据无效 / malformed fix: {reason}", {"fix": [reason]})
+    return BadRequest("patrol.malformed_fix", {"fix": [reason]}, reason=reason)
 
 
 def _number(value, name, required=False):
@@ -141,7 +141,7 @@ def parse_fix(params, body):
             _number(params.get("bearing", params.get("heading")), "heading"),
         ]
     if not isinstance(key, str) or not key:
-        raise BadRequest("未知设备 / unknown device", {"id": ["device id required"]})
+        raise BadRequest("patrol.unknown_device", {"id": ["device id required"]})
     if row[4] is not None and row[4] < 0:  # trackers send -1 for "unknown"
         row[4] = None
     if row[5] is not None and row[5] < 0:
@@ -177,7 +177,7 @@ def receive_fix(params, body):
     ensure_partitions(fix, fix)
     latest = db.session.execute(_LATEST, {"key_hash": key_digest(key), "fix": fix}).one_or_none()
     if latest is None:
-        raise BadRequest("未知设备 / unknown device", {"id": ["unknown device"]})
+        raise BadRequest("patrol.unknown_device", {"id": ["unknown device"]})
     columns = PointColumns(*([value] for value in row))
     silence = timedelta(minutes=setting("PATROL_TRACKER_SILENCE_MIN"))
     patrol = _joinable(latest, fix, silence)

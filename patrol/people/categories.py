@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from patrol import messages
+
 
 @dataclass(frozen=True)
 class ExtraField:
@@ -142,7 +144,7 @@ SCHEMAS = {c.code: _schema(c) for c in CATEGORIES}
 def validate_extra(code, extra):
     """The category's extra fields, validated by its schema, as JSON-ready values."""
     if code not in BY_CODE:
-        raise ValidationError(f"未知类别 / unknown category {code!r}")
+        raise ValidationError(messages.text("people.unknown_category", code_value=code))
     schema = SCHEMAS[code]
     loaded = schema.load(extra or {})
     return {k: v for k, v in schema.dump(loaded).items() if v is not None}

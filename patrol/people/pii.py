@@ -15,9 +15,9 @@ def checked_id_number(raw, gender=None, birth_date=None, field="id_number"):
     except idcard.IdNumberError as exc:
         raise Invalid(str(exc), {field: [str(exc)]}) from None
     if gender is not None and gender != idcard.gender(number):
-        raise Invalid("性别与身份证号不符 / gender does not match the ID number", {"gender": ["mismatch"]})
+        raise Invalid("people.gender_mismatch", {"gender": ["mismatch"]})
     if birth_date is not None and birth_date != idcard.birth_date(number):
-        raise Invalid("出生日期与身份证号不符 / birth date does not match the ID number", {"birth_date": ["mismatch"]})
+        raise Invalid("people.birth_date_mismatch", {"birth_date": ["mismatch"]})
     return number
 
 

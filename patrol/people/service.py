@@ -47,7 +47,7 @@ def get_person(user, person_id, lock=False):
         query = query.with_for_update(of=Person)
     person = db.session.execute(query).scalar_one_or_none()
     if person is None:
-        raise NotFound("人员不存在 / no such person")
+        raise NotFound("people.no_such_person")
     return person
 
 
@@ -57,7 +57,7 @@ def area_in_scope(user, area_id):
 
     area = db.session.execute(select(Area).where(Area.id == area_id, visible_area_clause(user))).scalar_one_or_none()
     if area is None:
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("people.no_such_area")
     return area
 
 
@@ -125,7 +125,7 @@ def _checked_categories(items):
         except ValidationError as exc:
             problems[item["category"]] = exc.messages
     if problems:
-        raise Invalid("类别附加信息不正确 / category details are invalid", {"categories": problems})
+        raise Invalid("people.category_details_invalid", {"categories": problems})
     return checked
 
 
@@ -135,13 +135,11 @@ def resolve_grid(user, location=None, grid_id=None):
     if location is not None:
         found = grid_at(location.x, location.y, code_prefix=prefix)
         if found is None:
-            raise Invalid(
-                "位置不在您辖区的网格内 / the location is not in a grid of your area", {"location": ["outside"]}
-            )
+            raise Invalid("people.location_outside_area", {"location": ["outside"]})
         grid_id = found
     grid = db.session.get(Area, grid_id)
     if grid is None or grid.level != "grid" or (prefix is not None and not grid.code.startswith(prefix)):
-        raise Invalid("网格不存在或不在您的辖区 / no such grid in your area", {"grid_id": ["unknown grid"]})
+        raise Invalid("people.no_such_grid", {"grid_id": ["unknown grid"]})
     return grid
 
 
@@ -158,7 +156,7 @@ def _checked_workers(user, grid, worker_ids):
     found = {w.id for w in workers if w.role == "worker" and w.active and w.area and grid.code.startswith(w.area.code)}
     missing = sorted(set(worker_ids) - found)
     if missing:
-        raise Invalid("负责人须为本社区在岗网格员 / responsible workers must be active workers of the community",
+        raise Invalid("people.responsible_workers_invalid",
                       {"worker_ids": missing})  # fmt: skip
     return sorted(found)
 
@@ -196,7 +194,7 @@ def _refuse_duplicate(user, number, except_id=None):
     if existing is not None and existing.id != except_id:
         visible = db.session.execute(select(Person.id).where(Person.id == existing.id, scope_clause(user))).first()
         raise Conflict(
-            "该身份证号已登记 / a person with this ID number is already registered",
+            "people.id_number_registered",
             {"person_id": existing.id} if visible else {"id_number": ["already registered in another area"]},
         )
 
@@ -208,9 +206,9 @@ def create_person(user, data):
     phone = pii.checked_phone(data["phone"]) if data.get("phone") else None
     checked = _checked_categories(data["categories"])
     if not data["name"].strip():
-        raise Invalid("姓名不能为空 / name is required", {"name": ["blank"]})
+        raise Invalid("people.name_blank", {"name": ["blank"]})
     if data.get("registered_on") and data["registered_on"] > today():
-        raise Invalid("登记日期不能晚于今天 / registered_on is in the future", {"registered_on": ["in the future"]})
+        raise Invalid("people.registered_in_future", {"registered_on": ["in the future"]})
     grid = resolve_grid(user, data.get("location"), data.get("grid_id"))
     _refuse_duplicate(user, number)
     person = Person(
@@ -232,7 +230,7 @@ def create_person(user, data):
         db.session.flush()
     except IntegrityError:  # the same ID number registered concurrently
         db.session.rollback()
-        raise Conflict("该身份证号已登记 / a person with this ID number is already registered") from None
+        raise Conflict("people.id_number_registered") from None
     audit.record(user, "people.create", "person", person.id, person.area_code, {"categories": sorted(checked)})
     db.session.commit()
     return person_view(person)
@@ -290,7 +288,7 @@ def reveal(user, person_id, reason):
     """Full ID number and phone for one person, with a reason, audited (community admin and up)."""
     require_role(user, *MANAGERS)
     if not reason or len(reason.strip()) < 2:
-        raise Invalid("查看原文须填写事由 / a reason is required", {"reason": ["required"]})
+        raise Invalid("people.reason_required", {"reason": ["required"]})
     person = get_person(user, person_id)
     values = pii.revealed(person)
     audit.record(user, "people.reveal", "person", person.id, person.area_code, {"reason": reason.strip()})
@@ -306,4 +304,4 @@ def refuse_worker_export(user, unmasked, reason):
     if unmasked:
         require_role(user, *MANAGERS)
         if not reason:
-            raise Forbidden("导出原文须填写事由 / an unmasked export needs a reason", {"reason": ["required"]})
+            raise Forbidden("people.export_reason_required", {"reason": ["required"]})

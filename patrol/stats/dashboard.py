@@ -67,9 +67,9 @@ def context(user, day):
 def _area_in_scope(user, area_id):
     area = db.session.get(Area, area_id)
     if area is None:
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("report.no_such_area")
     if not covers_code(user, area.code):
-        raise Forbidden("该区域不在您的管辖范围内 / this area is outside yours", {"area_id": [area_id]})
+        raise Forbidden("report.area_outside_yours", {"area_id": [area_id]})
     return area
 
 
@@ -77,7 +77,7 @@ def dashboard(user, date_from, date_to, area_id=None):
     """Series for the charts: compliance by day, incidents by category and status, closing on time, visits."""
     require_role(user, *REVIEW_ROLES)
     if date_to < date_from or (date_to - date_from).days > MAX_DAYS:
-        raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
+        raise Invalid("report.invalid_date_range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
     prefix = map_scope(user).prefix if area_id is None else _area_in_scope(user, area_id).code
     window = {
         "start": local_midnight(date_from),

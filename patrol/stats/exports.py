@@ -29,7 +29,7 @@ MAX_DAYS = 366
 
 def _check_range(date_from, date_to):
     if date_to < date_from or (date_to - date_from).days > MAX_DAYS:
-        raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
+        raise Invalid("report.invalid_date_range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
 
 
 def _audit(user, what, fmt, detail):
@@ -106,7 +106,7 @@ def export_tracks_gpx(user, day=None, grid_id=None):
     """The day's patrol tracks (clean fixes) as GPX 1.1, one <trk> per patrol."""
     scope = map_scope(user)
     if scope.role == "department":
-        raise Forbidden("部门账号无权导出巡查轨迹 / departments do not export patrol tracks")
+        raise Forbidden("report.departments_export_no_tracks")
     day = day or today()
     params = {
         **scope.params(),
@@ -132,7 +132,7 @@ def export_layer(user, layer, day=None):
     collection = LAYERS[layer]
     scope = map_scope(user)
     if collection == "patrols" and scope.role == "department":
-        raise Forbidden("部门账号无权导出巡查轨迹 / departments do not export patrol tracks")
+        raise Forbidden("report.departments_export_no_tracks")
     day = day or today()
     params = {**scope.params(), **ogc.parse_bbox(None), "limit": 100000, "offset": 0}
     if ogc_queries.COLLECTIONS[collection]["time"]:

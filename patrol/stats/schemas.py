@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from patrol import messages
 from patrol.localtime import today
 
 
@@ -19,7 +20,7 @@ class RangeQuery(Schema):
     @validates_schema
     def _ordered(self, data, **kwargs):
         if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise ValidationError("开始日期晚于结束日期 / from is after to", "from")
+            raise ValidationError(messages.text("report.from_after_to"), "from")
 
 
 class TableExportQuery(RangeQuery):

@@ -58,11 +58,9 @@ def install(app):
         if request.mimetype == "application/json" or request.is_json:
             length = request.content_length
             if length is not None and length > app.config["MAX_JSON_BYTES"]:
-                raise PayloadTooLarge(
-                    f"JSON 请求体超过 {app.config['MAX_JSON_BYTES'] // 1024} KB / JSON body too large"
-                )
+                raise PayloadTooLarge("system.json_body_too_large", limit_kb=app.config["MAX_JSON_BYTES"] // 1024)
             if len(request.get_data(cache=True)) > app.config["MAX_JSON_BYTES"]:
-                raise PayloadTooLarge("JSON 请求体过大 / JSON body too large")
+                raise PayloadTooLarge("system.json_body_too_large_unknown")
 
     @app.after_request
     def security_headers(response):

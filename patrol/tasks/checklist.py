@@ -85,10 +85,10 @@ def _own_item(user, item_id):
         select(TaskItem).where(TaskItem.id == item_id, TaskItem.worker_id == user.id).with_for_update()
     ).scalar()
     if item is None:
-        raise NotFound("任务事项不存在 / no such task item", {"item_id": [item_id]})
+        raise NotFound("task.no_such_task_item", {"item_id": [item_id]})
     task = db.session.get(Task, item.task_id)
     if task.status != "active":
-        raise Conflict("任务已撤销 / the task is no longer active", {"status": [task.status]})
+        raise Conflict("task.task_inactive", {"status": [task.status]})
     return item, task
 
 
@@ -101,7 +101,7 @@ def _patrol_link(user, item, completed_at, patrol_id):
         return queries.running_patrol(user.id, item.grid_id, completed_at)
     facts = queries.patrol_facts(patrol_id)
     if facts is not None and facts["worker_id"] != user.id:
-        raise Invalid("巡查不是您的 / that patrol is not yours", {"patrol_id": [str(patrol_id)]})
+        raise Invalid("task.patrol_not_yours", {"patrol_id": [str(patrol_id)]})
     return patrol_id  # a patrol still in the outbox may arrive after this
 
 
@@ -111,17 +111,17 @@ def complete_item(user, item_id, data):
     earlier = db.session.get(TaskCompletion, data["id"])
     if earlier is not None:
         if earlier.worker_id != user.id or earlier.item_id != item_id:
-            raise Conflict("完成记录编号已被使用 / this completion id is taken", {"id": [str(data["id"])]})
+            raise Conflict("task.completion_id_taken", {"id": [str(data["id"])]})
         return _view_of(user, item_id), False
     item, task = _own_item(user, item_id)
     if db.session.execute(select(TaskCompletion.id).where(TaskCompletion.item_id == item.id)).first():
         return _view_of(user, item_id), False
     completed_at = data.get("completed_at") or utcnow()
     if completed_at > utcnow() + FUTURE_SLACK:
-        raise Invalid("完成时间在未来 / completed_at is in the future", {"completed_at": ["in the future"]})
+        raise Invalid("task.completed_in_future", {"completed_at": ["in the future"]})
     photo_ids = list(dict.fromkeys(data.get("photo_ids") or []))
     if task.photo_required and not photo_ids:
-        raise Invalid("此任务需要照片 / this task needs a photo", {"photo_ids": ["a photo is required"]})
+        raise Invalid("task.photo_required", {"photo_ids": ["a photo is required"]})
     completion = TaskCompletion(
         id=data["id"],
         item_id=item.id,

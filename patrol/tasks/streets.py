@@ -13,7 +13,7 @@ STREET_STAFF = ("admin", "street_reviewer")
 def street_by_id(street_id):
     street = db.session.get(Area, street_id)
     if street is None or street.level != "street":
-        raise NotFound("街道不存在 / no such street", {"street_id": [street_id]})
+        raise NotFound("task.no_such_street", {"street_id": [street_id]})
     return street
 
 
@@ -23,16 +23,16 @@ def street_for(user, street_id=None):
         street = street_by_id(street_id)
         inside = covers_code(user, street.code) or _inside_street(user, street)
         if user.role == "worker" or not inside:
-            raise Forbidden("该街道不在您的管辖范围内 / this street is outside your area", {"street_id": [street_id]})
+            raise Forbidden("task.street_outside_area", {"street_id": [street_id]})
         return street
     prefix = area_prefix(user)
     if user.role == "worker":
         prefix = user.area.code if user.area is not None else ""
     if not prefix or len(prefix) < 9:
-        raise Invalid("请指定街道 / name the street", {"street_id": ["required for your account"]})
+        raise Invalid("task.street_required", {"street_id": ["required for your account"]})
     street = db.session.execute(select(Area).where(Area.code == prefix[:9], Area.level == "street")).scalar()
     if street is None:
-        raise NotFound("街道不存在 / no such street")
+        raise NotFound("task.no_such_street")
     return street
 
 
@@ -46,4 +46,4 @@ def require_street_staff(user, street):
     """Only admins and the street's reviewers keep the duty list, budgets and admission decisions."""
     require_role(user, *STREET_STAFF)
     if not covers_code(user, street.code):
-        raise Forbidden("该街道不在您的管辖范围内 / this street is outside your area")
+        raise Forbidden("task.street_outside_area")
