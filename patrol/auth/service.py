@@ -161,7 +161,7 @@ def _area_by_code(code):
 def create_user(username, password, role, full_name, area_code=None, actor=None, department_id=None):
     """Create an account; `actor` None means an operator at the CLI."""
     if role not in ROLES:
-        raise Invalid(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(ROLES)}"]})
+        raise Invalid("auth.unknown_role", {"role": [f"must be one of {', '.join(ROLES)}"]}, role=role)
     area = _area_by_code(area_code) if area_code else None
     expected_level = ROLE_AREA_LEVEL[role]
     if expected_level and (

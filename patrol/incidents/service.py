@@ -88,7 +88,7 @@ def locate_grid(user, geom):
                 {"location": ["outside your area"]},
             )
         raise Invalid(
-            "该位置不在任何网格内（50 米内也没有）/ no grid at or within 50 m of this location",
+            "incident.no_grid_near_location",
             {"location": ["no grid here"]},
         )
     return db.session.get(Area, grid_id)

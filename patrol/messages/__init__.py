@@ -57,23 +57,26 @@ def text(code, language=None, **params):
         return template
 
 
-def labels(prefix, language=None):
-    """Every ``prefix.<key>`` entry as {key: text}, e.g. labels("status") for incident statuses."""
+def labels(prefix, language=None, keys=None):
+    """``prefix.<key>`` entries as {key: text} (in the order of ``keys`` when given), e.g. labels("shift")."""
     language = language or request_language()
     start = prefix + "."
-    return {code[len(start) :]: value for code, value in catalogue(language).items() if code.startswith(start)}
+    found = {code[len(start) :]: value for code, value in catalogue(language).items() if code.startswith(start)}
+    return found if keys is None else {key: found.get(key, key) for key in keys}
 
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
+_SLASH = re.compile(r"\s?/ ")
 
 
 def is_bilingual(value):
-    """True for an old-style "中文 / English" pair (CJK on one side of " / ", English words on the other)."""
-    if not isinstance(value, str) or " / " not in value:
+    """True for an old-style "中文 / English" pair: on one line, CJK before a " / " and English words after it."""
+    if not isinstance(value, str) or "/ " not in value:
         return False
-    for at in (i for i in range(len(value)) if value.startswith(" / ", i)):
-        left, right = value[:at], value[at + 3 :]
-        if (_CJK.search(left) and _LATIN.search(right)) or (_LATIN.search(left) and _CJK.search(right)):
-            return True
+    for line in value.splitlines():
+        for found in _SLASH.finditer(line):
+            left, right = line[: found.start()], line[found.end() :]
+            if _CJK.search(left) and _LATIN.search(right) and not _CJK.search(right[:3]):
+                return True
     return False

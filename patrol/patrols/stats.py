@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import area_prefix, covers_code
 from patrol.errors import Invalid, NotFound
@@ -11,16 +12,10 @@ from patrol.extensions import db
 from patrol.tabular import Column, table_response
 
 MAX_DAYS = 366
-REASON_ZH = {
-    "no_patrol": "未巡查",
-    "outside_window": "不在班次时段",
-    "not_finished": "未结束",
-    "no_track": "无有效轨迹",
-    "too_short": "时长不足",
-    "mostly_outside": "多在网格外",
-    "low_coverage": "覆盖不足",
-}
-SHIFT_ZH = {"am": "上午", "pm": "下午"}
+# Chinese labels from the catalogue (the ``*_zh`` fields and report text stay Chinese).
+REASONS = ("no_patrol", "outside_window", "not_finished", "no_track", "too_short", "mostly_outside", "low_coverage")
+REASON_ZH = messages.labels("patrol_reason", "zh-CN", REASONS)
+SHIFT_ZH = messages.labels("shift", "zh-CN", ("am", "pm"))
 
 # Per group: its key and name, and how many grid-days it must cover.
 _REQUIRED = {

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import covers_code, require_grid, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
@@ -60,7 +61,7 @@ def context(user, day):
         "grids": [a for a in areas if a["level"] == "grid"],
         "workers": list(workers.values()),
         "categories": categories,
-        "statuses": [{"code": k, "name": v} for k, v in STATUS_ZH.items()],
+        "statuses": [{"code": k, "name": v} for k, v in messages.labels("incident_status", keys=STATUS_ZH).items()],
     }
 
 
