@@ -39,9 +39,9 @@ def _documentation(tree):
     """Docstrings, OpenAPI/OGC descriptions and titles: documentation may stay bilingual."""
     skip = set()
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            skip.add(id(body[0].value))
+        first = (getattr(node, "body", None) or [None])[0] if isinstance(getattr(node, "body", None), list) else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skip.add(id(first.value))
         if isinstance(node, ast.keyword) and node.arg in DOCUMENTATION_KEYWORDS:
             skip.update(id(inner) for inner in ast.walk(node.value))
         if isinstance(node, ast.Dict):
