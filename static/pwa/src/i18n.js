@@ -1,6 +1,11 @@
 // Every UI string, Simplified Chinese by default, English switchable.
 import { get, set } from "./store.js";
 import { setMeta } from "./db.js";
+// The server's catalogue (error codes, status and reason labels) is shared with the server: patrol/messages/*.json.
+import serverZh from "../../../patrol/messages/zh-CN.json";
+import serverEn from "../../../patrol/messages/en.json";
+
+const server = { "zh-CN": serverZh, en: serverEn };
 
 export const messages = {
   "zh-CN": {
@@ -246,9 +251,21 @@ export const messages = {
 };
 
 export function t(key, params = {}) {
-  const table = messages[get().lang] || messages["zh-CN"];
-  const text = table[key] ?? messages["zh-CN"][key] ?? key;
+  const lang = messages[get().lang] ? get().lang : "zh-CN";
+  const text = messages[lang][key] ?? server[lang][key] ?? messages["zh-CN"][key] ?? serverZh[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? ""));
+}
+
+// A server error in the phone's language: the catalogue text of its code, else the server's message.
+export function serverMessage(body) {
+  const lang = server[get().lang] ? get().lang : "zh-CN";
+  const template = body && body.code ? server[lang][body.code] : undefined;
+  if (template && !/\{\w+\}/.test(template)) return template;
+  return body && body.message;
+}
+
+export function currentLanguage() {
+  return messages[get().lang] ? get().lang : "zh-CN";
 }
 
 export async function setLanguage(lang, { remember = true } = {}) {

@@ -1,4 +1,8 @@
 // Message catalogues: zh-CN is the default, en the alternative; no UI string lives in the components.
+// The server's catalogue (error codes, status and reason labels) is shared: patrol/messages/*.json.
+import serverZh from "../../../patrol/messages/zh-CN.json";
+import serverEn from "../../../patrol/messages/en.json";
+
 const zh = {
   "app.title": "网格巡查 · 街道审阅",
   "app.logout": "退出",
@@ -141,12 +145,19 @@ const en = {
   "error.generic": "Something went wrong: {message}",
 };
 
-const catalogues = { "zh-CN": zh, en };
+const catalogues = { "zh-CN": { ...serverZh, ...zh }, en: { ...serverEn, ...en } };
 let locale = localStorage.getItem("review.locale") || "zh-CN";
 
 export function t(key, values = {}) {
-  const text = (catalogues[locale] || zh)[key] ?? zh[key] ?? key;
+  const text = (catalogues[locale] || catalogues["zh-CN"])[key] ?? catalogues["zh-CN"][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+// A server error in the page's language: the catalogue text of its code, else the server's message.
+export function serverMessage(body) {
+  const template = body && body.code ? (catalogues[locale] || catalogues["zh-CN"])[body.code] : undefined;
+  if (template && !/\{\w+\}/.test(template)) return template;
+  return body && body.message;
 }
 
 export function currentLocale() {

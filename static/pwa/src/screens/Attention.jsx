@@ -1,6 +1,6 @@
 // Records the server refused, with its message; fixed here and resent, never dropped silently.
 import { useEffect, useState } from "preact/hooks";
-import { t } from "../i18n.js";
+import { serverMessage, t } from "../i18n.js";
 import { items, refreshCounts, remove, resend } from "../outbox.js";
 import { categories } from "../records.js";
 import { useStore } from "../store.js";
@@ -56,7 +56,7 @@ function Rejected({ item, onChange }) {
       <h3>
         {t(`op.${item.op}`)} {item.label}
       </h3>
-      <p class="error">{item.message}</p>
+      <p class="error">{serverMessage(item)}</p>
       {item.errors && Object.keys(item.errors).length > 0 && <pre class="errors">{JSON.stringify(item.errors)}</pre>}
       {item.op === "incident.report" && (
         <>
