@@ -25,7 +25,8 @@ def placeholders(template):
 def test_both_languages_have_the_same_codes_and_no_empty_text():
     zh, en = messages.catalogue("zh-CN"), messages.catalogue("en")
     assert sorted(set(zh) ^ set(en)) == []
-    assert [code for code in zh if not messages.CODE_PATTERN.match(code)] == []
+    ui_strings = ("pwa.", "review.")  # the front ends' own keys keep their camelCase names
+    assert [code for code in zh if not code.startswith(ui_strings) and not messages.CODE_PATTERN.match(code)] == []
     assert [code for code, value in {**zh, **en}.items() if not value.strip()] == []
     assert [code for code in zh if placeholders(zh[code]) != placeholders(en[code])] == []
     assert [code for code in zh if messages.is_bilingual(zh[code]) or messages.is_bilingual(en[code])] == []
