@@ -83,7 +83,7 @@ def set_rules(user, area_id, changes):
         require_role(user, "admin")
     area = _rule_area(area_id)
     if user is not None and not covers_code(user, area.code):
-        raise Forbidden("patrol.area_outside_area")
+        raise Forbidden("patrol.area_outside_yours")
     row = db.session.execute(select(PatrolRule).where(PatrolRule.area_id == area.id)).scalar_one_or_none()
     if row is None:
         row = PatrolRule(area_id=area.id, area_code=area.code)
