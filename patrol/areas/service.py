@@ -5,6 +5,7 @@ import re
 from flask import current_app
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas import queries
 from patrol.areas.models import CODE_LENGTH, PARENT_LEVEL, Area, GridAssignment
 from patrol.audit import service as audit
@@ -67,15 +68,15 @@ def import_areas(user, level, parent_code, collection, crs="wgs84"):
 def _import_parent(level, parent_code):
     if level == "street":
         if parent_code:
-            raise Invalid("area.street_no_parent", {"parent": ["must be empty for streets"]})
+            raise Invalid("area.street_no_parent", {"parent": [messages.text("field.empty_for_streets")]})
         return None
     if not parent_code:
-        raise Invalid("area.parent_code_required", {"parent": ["required for this level"]})
+        raise Invalid("area.parent_code_required", {"parent": [messages.text("field.required_for_level")]})
     parent = area_by_code(parent_code)
     if parent is None or parent.level != PARENT_LEVEL[level]:
         raise Invalid(
             "area.parent_not_found",
-            {"parent": ["unknown parent"]},
+            {"parent": [messages.text("field.unknown_parent")]},
             parent_code=parent_code,
             parent_level=PARENT_LEVEL[level],
         )
@@ -178,7 +179,7 @@ def assign_worker(user, grid_id, worker_id, start_date=None, end_date=None):
     grid = _assignable_grid(user, grid_id)
     worker = db.session.get(User, worker_id)
     if worker is None or worker.role != "worker" or not worker.active:
-        raise Invalid("area.only_active_worker_assigned", {"worker_id": ["not a worker"]})
+        raise Invalid("area.only_active_worker_assigned", {"worker_id": [messages.text("field.not_a_worker")]})
     if worker.area is None or not (grid.code.startswith(worker.area.code) or covers_code(user, worker.area.code)):
         raise Forbidden("area.worker_outside_area")
     start_date = start_date or today()
@@ -220,7 +221,7 @@ def end_assignment(user, grid_id, assignment_id, end_date):
     if assignment is None or assignment.grid_id != grid.id:
         raise NotFound("area.no_such_assignment")
     if end_date < assignment.start_date:
-        raise Invalid("area.end_date_before_start", {"end_date": ["before start"]})
+        raise Invalid("area.end_date_before_start", {"end_date": [messages.text("field.before_start")]})
     assignment.end_date = end_date
     audit.record(user, "grid.unassign", "grid", grid.code, grid.code, {"worker_id": assignment.user_id})
     db.session.commit()

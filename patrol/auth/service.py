@@ -8,6 +8,7 @@ from functools import cache
 from flask import current_app, g, request
 from sqlalchemy import bindparam, func, select, update
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth.models import ROLES, AuthToken, LoginAttempt, User
@@ -146,7 +147,7 @@ def _check_password(password):
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             "auth.password_too_short",
-            {"password": ["too short"]},
+            {"password": [messages.text("field.too_short")]},
             min_password_length=MIN_PASSWORD_LENGTH,
         )
 
@@ -154,7 +155,7 @@ def _check_password(password):
 def _area_by_code(code):
     area = db.session.execute(select(Area).where(Area.code == code)).scalar_one_or_none()
     if area is None:
-        raise Invalid("auth.unknown_area", {"area_code": ["unknown area"]}, code_value=code)
+        raise Invalid("auth.unknown_area", {"area_code": [messages.text("field.unknown_area")]}, code_value=code)
     return area
 
 
@@ -177,7 +178,7 @@ def create_user(username, password, role, full_name, area_code=None, actor=None,
         _check_may_manage(actor, role, area)
     _check_password(password)
     if db.session.execute(select(User.id).where(User.username == username)).scalar() is not None:
-        raise Conflict("auth.username_taken", {"username": ["taken"]}, username=username)
+        raise Conflict("auth.username_taken", {"username": [messages.text("field.taken")]}, username=username)
     user = User(
         username=username,
         full_name=full_name,

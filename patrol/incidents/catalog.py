@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import area_prefix, require_role
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
@@ -77,10 +78,12 @@ def reportable_category(code):
     """An active sub-category (小类) by code, or 422 naming the problem."""
     category = category_by_code(code)
     if category is None or not category.active:
-        raise Invalid("incident.unknown_category", {"category": ["unknown category"]}, code_value=code)
+        raise Invalid(
+            "incident.unknown_category", {"category": [messages.text("field.unknown_category")]}, code_value=code
+        )
     has_children = db.session.execute(select(Category.id).where(Category.parent_id == category.id).limit(1)).first()
     if has_children:
-        raise Invalid("incident.choose_sub_category", {"category": ["a top-level category has sub-categories"]})
+        raise Invalid("incident.choose_sub_category", {"category": [messages.text("field.has_sub_categories")]})
     return category
 
 
@@ -88,12 +91,14 @@ def create_category(user, data):
     """Add a category or sub-category (admin)."""
     require_role(user, "admin")
     if category_by_code(data["code"]) is not None:
-        raise Conflict("incident.category_code_taken", {"code": ["taken"]}, code_value=data["code"])
+        raise Conflict(
+            "incident.category_code_taken", {"code": [messages.text("field.taken")]}, code_value=data["code"]
+        )
     parent = None
     if data.get("parent_code"):
         parent = category_by_code(data["parent_code"])
         if parent is None or parent.parent_id is not None:
-            raise Invalid("incident.parent_must_top_level", {"parent_code": ["not a top level"]})
+            raise Invalid("incident.parent_must_top_level", {"parent_code": [messages.text("field.not_top_level")]})
     category = Category(
         code=data["code"],
         name=data["name"],
@@ -145,7 +150,7 @@ def department_in_street(department_id, street_id):
     """The active department of that street, or 422."""
     department = db.session.get(Department, department_id)
     if department is None or department.street_id != street_id or not department.active:
-        raise Invalid("incident.no_such_department_street", {"department_id": ["unknown"]})
+        raise Invalid("incident.no_such_department_street", {"department_id": [messages.text("field.unknown")]})
     return department
 
 
@@ -166,14 +171,14 @@ def create_department(user, data):
         select(Area).where(Area.code == data["street_code"], Area.level == "street")
     ).scalar_one_or_none()
     if street is None:
-        raise Invalid("incident.no_such_street", {"street_code": ["unknown street"]})
+        raise Invalid("incident.no_such_street", {"street_code": [messages.text("field.unknown_street")]})
     if _street_of(user) not in (None, street.code):
         raise Forbidden("incident.street_outside_area")
     exists = db.session.execute(
         select(Department.id).where(Department.street_id == street.id, Department.code == data["code"])
     ).first()
     if exists:
-        raise Conflict("incident.department_code_taken", {"code": ["taken"]})
+        raise Conflict("incident.department_code_taken", {"code": [messages.text("field.taken")]})
     department = Department(street_id=street.id, code=data["code"], name=data["name"], phone=data.get("phone"))
     db.session.add(department)
     db.session.commit()

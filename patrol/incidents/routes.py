@@ -6,6 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from patrol import messages
 from patrol.auth import current_user
 from patrol.errors import Invalid
 from patrol.incidents import catalog, service, stats, workflow
@@ -144,7 +145,7 @@ def _day(raw):
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise Invalid("incident.day_format", {"day": ["invalid date"]}) from None
+        raise Invalid("incident.day_format", {"day": [messages.text("field.invalid_date")]}) from None
 
 
 @stats_blp.route("/incidents")

@@ -9,6 +9,7 @@ from shapely.geometry import Point
 from sqlalchemy import String, and_, cast, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.auth.models import User
@@ -64,7 +65,7 @@ def _point(location):
     except (GeometryError, TypeError, ValueError) as exc:
         raise Invalid("incident.invalid_location", {"location": [str(exc)]}, exc=exc) from None
     if geom.geom_type != "Point" or not in_china(geom.x, geom.y):
-        raise Invalid("incident.location_outside_china", {"location": ["outside China"]})
+        raise Invalid("incident.location_outside_china", {"location": [messages.text("field.outside_china")]})
     return geom
 
 
@@ -85,11 +86,11 @@ def locate_grid(user, geom):
         if scope is not None and grid_at(geom.x, geom.y, 50) is not None:
             raise Forbidden(
                 "incident.location_outside_area",
-                {"location": ["outside your area"]},
+                {"location": [messages.text("field.outside_your_area")]},
             )
         raise Invalid(
             "incident.no_grid_near_location",
-            {"location": ["no grid here"]},
+            {"location": [messages.text("field.no_grid_here")]},
         )
     return db.session.get(Area, grid_id)
 
@@ -99,11 +100,11 @@ def _reported_at(value):
     if value is None:
         return now
     if value.tzinfo is None:
-        raise Invalid("incident.time_zone_required", {"reported_at": ["naive datetime"]})
+        raise Invalid("incident.time_zone_required", {"reported_at": [messages.text("field.naive_datetime")]})
     if value > now + timedelta(minutes=10):
-        raise Invalid("incident.reported_in_future", {"reported_at": ["in the future"]})
+        raise Invalid("incident.reported_in_future", {"reported_at": [messages.text("field.in_future")]})
     if value < now - timedelta(days=90):  # a phone offline for months has a clock problem, not a backlog
-        raise Invalid("incident.reported_too_long_ago", {"reported_at": ["too old"]})
+        raise Invalid("incident.reported_too_long_ago", {"reported_at": [messages.text("field.too_old")]})
     return value
 
 
@@ -148,7 +149,7 @@ def _new_row(user, incident_id, data):
     on_spot = bool(data.get("handled_on_spot"))
     note = (data.get("note") or "").strip() or None
     if on_spot and not note:
-        raise Invalid("incident.on_spot_needs_note", {"note": ["required"]})
+        raise Invalid("incident.on_spot_needs_note", {"note": [messages.text("field.required")]})
     reported_at = _reported_at(data.get("reported_at"))
     return {
         "id": incident_id,
@@ -174,7 +175,7 @@ def _new_row(user, incident_id, data):
 
 def _replayed(user, incident):
     if incident.reporter_id != user.id:
-        raise Conflict("incident.id_taken", {"id": ["taken"]})
+        raise Conflict("incident.id_taken", {"id": [messages.text("field.taken")]})
     return incident, False
 
 
@@ -221,7 +222,7 @@ def _decode_cursor(cursor):
         moment, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return datetime.fromisoformat(moment), uuid.UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("incident.invalid_cursor", {"cursor": ["invalid"]}) from None
+        raise Invalid("incident.invalid_cursor", {"cursor": [messages.text("field.invalid")]}) from None
 
 
 def _filters(query, filters):

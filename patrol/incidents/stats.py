@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import area_prefix, covers_code, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
@@ -121,9 +122,9 @@ def _scope(user, area_id):
 def indicators(user, date_from, date_to, area_id=None, group_by="category"):
     """Indicator rows per group plus a total row (key None) for the local days from..to inclusive."""
     if date_to < date_from:
-        raise Invalid("incident.to_before_from", {"to": ["before from"]})
+        raise Invalid("incident.to_before_from", {"to": [messages.text("field.before_from")]})
     if (date_to - date_from).days > 366:
-        raise Invalid("incident.range_over_a_year", {"to": ["range too long"]})
+        raise Invalid("incident.range_over_a_year", {"to": [messages.text("field.range_too_long")]})
     prefix = _scope(user, area_id)
     key, label, joins = _GROUPS[group_by]
     sql = text(_SQL.format(facts=_FACTS, key=key, label=label, joins=joins))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionFailed
 from patrol.extensions import db
@@ -94,7 +95,7 @@ def act(user, incident_id, body, if_match=None):
         raise Forbidden("incident.not_dispatched_to_you")
     note = (body.get("note") or "").strip() or None
     if transition.note_required and not note:
-        raise Invalid("incident.action_needs_note", {"note": ["required"]})
+        raise Invalid("incident.action_needs_note", {"note": [messages.text("field.required")]})
     now = utcnow()
     from_status = incident.status
     try:
@@ -135,7 +136,7 @@ def _department(incident, body, required):
         return incident.department
     department = catalog.default_department(incident.category, _street_id(incident))
     if department is None:
-        raise Invalid("incident.choose_department", {"department_id": ["required"]})
+        raise Invalid("incident.choose_department", {"department_id": [messages.text("field.required")]})
     return department
 
 
@@ -185,7 +186,7 @@ def _close(user, incident, body, now):
 
 def _reopen(user, incident, body, now):
     if incident.merged_into is not None:
-        raise Conflict("incident.merged_cannot_reopen", {"merged_into": ["set"]})
+        raise Conflict("incident.merged_cannot_reopen", {"merged_into": [messages.text("field.already_set")]})
     incident.reopen_count += 1
     incident.closed_at = None
     incident.resolved_at = None
@@ -196,7 +197,7 @@ def _reopen(user, incident, body, now):
 def _merge(user, incident, body, now):
     into_id = body.get("into_id")
     if into_id is None or into_id == incident.id:
-        raise Invalid("incident.merge_target_required", {"into_id": ["required"]})
+        raise Invalid("incident.merge_target_required", {"into_id": [messages.text("field.required")]})
     target = service.get_visible(user, into_id, lock=True)
     if target.status not in OPEN_STATUSES or target.merged_into is not None:
         raise Conflict("incident.merge_target_closed", {"into_id": [target.status]})

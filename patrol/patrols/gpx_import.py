@@ -7,6 +7,7 @@ import gpxpy.gpx
 from marshmallow import ValidationError
 from sqlalchemy import select, text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import require_role, worker_grid_ids
 from patrol.errors import Invalid
@@ -44,7 +45,11 @@ def _segments(gpx):
             if rows:
                 found.append((f"{t}.{s}", rows))
     if total > MAX_GPX_POINTS:
-        raise Invalid("patrol.too_many_gpx_points", {"file": ["too many points"]}, max_gpx_points=MAX_GPX_POINTS)
+        raise Invalid(
+            "patrol.too_many_gpx_points",
+            {"file": [messages.text("field.too_many_points")]},
+            max_gpx_points=MAX_GPX_POINTS,
+        )
     return found
 
 
@@ -64,7 +69,7 @@ def import_gpx(user, data):
     require_role(user, "worker")
     segments = _segments(_parse(data))
     if not segments:
-        raise Invalid("patrol.gpx_without_track", {"file": ["no track points"]})
+        raise Invalid("patrol.gpx_without_track", {"file": [messages.text("field.no_track_points")]})
     parsed = []
     for label, rows in segments:
         try:

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
+from patrol import messages
 from patrol.auth import current_user
 from patrol.errors import BadRequest, Invalid
 from patrol.patrols import gpx_import, rules, service, stats, trackers
@@ -109,7 +110,7 @@ class PatrolGpxImport(MethodView):
         """Import a GPX file (multipart field `file`): one patrol per track segment inside a shift."""
         upload = request.files.get("file")
         if upload is None:
-            raise Invalid("patrol.gpx_file_required", {"file": ["required"]})
+            raise Invalid("patrol.gpx_file_required", {"file": [messages.text("field.required")]})
         return gpx_import.import_gpx(current_user(), upload.read())
 
 

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import require_role, visible_grid_ids, worker_grid_ids
 from patrol.errors import Conflict, Forbidden, Invalid, NotFound
@@ -33,7 +34,7 @@ def holds_grid(user, grid_id, day):
 def _check_start_time(started_at):
     now = utcnow()
     if started_at > now + MAX_AHEAD or started_at < now - MAX_BACKDATE:
-        raise Invalid("patrol.start_time_invalid", {"started_at": ["out of range"]})
+        raise Invalid("patrol.start_time_invalid", {"started_at": [messages.text("field.out_of_range")]})
 
 
 def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
@@ -88,9 +89,9 @@ def _check_fix_times(patrol, columns: PointColumns):
     first, last = columns.first_time(), columns.last_time()
     earliest = patrol.started_at - timedelta(hours=setting("PATROL_MAX_FIX_BEFORE_START_H"))
     if first < earliest:
-        raise Invalid("patrol.fixes_long_before_patrol", {"points": ["fix time"]})
+        raise Invalid("patrol.fixes_long_before_patrol", {"points": [messages.text("field.fix_time")]})
     if last > utcnow() + MAX_AHEAD:
-        raise Invalid("patrol.fix_in_future", {"points": ["fix time"]})
+        raise Invalid("patrol.fix_in_future", {"points": [messages.text("field.fix_time")]})
     return first, last
 
 
@@ -121,7 +122,7 @@ def finish_patrol(user, patrol_id, ended_at):
         db.session.commit()
         return patrol, False
     if ended_at < patrol.started_at or ended_at > utcnow() + MAX_AHEAD:
-        raise Invalid("patrol.end_time_invalid", {"ended_at": ["out of range"]})
+        raise Invalid("patrol.end_time_invalid", {"ended_at": [messages.text("field.out_of_range")]})
     patrol.ended_at = ended_at
     db.session.flush()
     queries.refresh_figures([patrol.id])

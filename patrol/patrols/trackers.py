@@ -10,6 +10,7 @@ import qrcode.image.svg
 from flask import current_app, request
 from sqlalchemy import delete, select, text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth.scope import require_role, worker_grid_ids
@@ -141,7 +142,7 @@ def parse_fix(params, body):
             _number(params.get("bearing", params.get("heading")), "heading"),
         ]
     if not isinstance(key, str) or not key:
-        raise BadRequest("patrol.unknown_device", {"id": ["device id required"]})
+        raise BadRequest("patrol.unknown_device", {"id": [messages.text("field.device_id_required")]})
     if row[4] is not None and row[4] < 0:  # trackers send -1 for "unknown"
         row[4] = None
     if row[5] is not None and row[5] < 0:
@@ -177,7 +178,7 @@ def receive_fix(params, body):
     ensure_partitions(fix, fix)
     latest = db.session.execute(_LATEST, {"key_hash": key_digest(key), "fix": fix}).one_or_none()
     if latest is None:
-        raise BadRequest("patrol.unknown_device", {"id": ["unknown device"]})
+        raise BadRequest("patrol.unknown_device", {"id": [messages.text("field.unknown_device")]})
     columns = PointColumns(*([value] for value in row))
     silence = timedelta(minutes=setting("PATROL_TRACKER_SILENCE_MIN"))
     patrol = _joinable(latest, fix, silence)

@@ -135,7 +135,9 @@ def _read_rows(stream):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             if len(found) >= MAX_ROWS:
-                raise Invalid("people.too_many_rows", {"file": ["too many rows"]}, max_rows=MAX_ROWS)
+                raise Invalid(
+                    "people.too_many_rows", {"file": [messages.text("field.too_many_rows")]}, max_rows=MAX_ROWS
+                )
             found.append(LedgerRow(number, {k: v for k, v in zip(keys, values, strict=False) if k}))
         return header_problems, found
     finally:

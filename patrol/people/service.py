@@ -4,6 +4,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area, GridAssignment
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
@@ -135,11 +136,11 @@ def resolve_grid(user, location=None, grid_id=None):
     if location is not None:
         found = grid_at(location.x, location.y, code_prefix=prefix)
         if found is None:
-            raise Invalid("people.location_outside_area", {"location": ["outside"]})
+            raise Invalid("people.location_outside_area", {"location": [messages.text("field.outside")]})
         grid_id = found
     grid = db.session.get(Area, grid_id)
     if grid is None or grid.level != "grid" or (prefix is not None and not grid.code.startswith(prefix)):
-        raise Invalid("people.no_such_grid", {"grid_id": ["unknown grid"]})
+        raise Invalid("people.no_such_grid", {"grid_id": [messages.text("field.unknown_grid")]})
     return grid
 
 
@@ -206,9 +207,9 @@ def create_person(user, data):
     phone = pii.checked_phone(data["phone"]) if data.get("phone") else None
     checked = _checked_categories(data["categories"])
     if not data["name"].strip():
-        raise Invalid("people.name_blank", {"name": ["blank"]})
+        raise Invalid("people.name_blank", {"name": [messages.text("field.blank")]})
     if data.get("registered_on") and data["registered_on"] > today():
-        raise Invalid("people.registered_in_future", {"registered_on": ["in the future"]})
+        raise Invalid("people.registered_in_future", {"registered_on": [messages.text("field.in_future")]})
     grid = resolve_grid(user, data.get("location"), data.get("grid_id"))
     _refuse_duplicate(user, number)
     person = Person(
@@ -288,7 +289,7 @@ def reveal(user, person_id, reason):
     """Full ID number and phone for one person, with a reason, audited (community admin and up)."""
     require_role(user, *MANAGERS)
     if not reason or len(reason.strip()) < 2:
-        raise Invalid("people.reason_required", {"reason": ["required"]})
+        raise Invalid("people.reason_required", {"reason": [messages.text("field.required")]})
     person = get_person(user, person_id)
     values = pii.revealed(person)
     audit.record(user, "people.reveal", "person", person.id, person.area_code, {"reason": reason.strip()})
@@ -304,4 +305,4 @@ def refuse_worker_export(user, unmasked, reason):
     if unmasked:
         require_role(user, *MANAGERS)
         if not reason:
-            raise Forbidden("people.export_reason_required", {"reason": ["required"]})
+            raise Forbidden("people.export_reason_required", {"reason": [messages.text("field.required")]})

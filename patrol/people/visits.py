@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.errors import Conflict, Invalid, NotFound
 from patrol.extensions import db
 from patrol.geo import from_db, to_db, to_geojson
@@ -55,16 +56,16 @@ def _checked_patrol(user, patrol_id):
         return patrol_id
     owner = db.session.execute(text("SELECT worker_id FROM patrol WHERE id = :id"), {"id": patrol_id}).scalar()
     if owner is not None and owner != user.id:
-        raise Invalid("people.patrol_not_yours", {"patrol_id": ["another worker's patrol"]})
+        raise Invalid("people.patrol_not_yours", {"patrol_id": [messages.text("field.another_workers_patrol")]})
     return patrol_id
 
 
 def _checked_time(visited_at):
     now = utcnow()
     if visited_at > now + timedelta(minutes=10):
-        raise Invalid("people.visited_in_future", {"visited_at": ["in the future"]})
+        raise Invalid("people.visited_in_future", {"visited_at": [messages.text("field.in_future")]})
     if visited_at < now - MAX_AGE:
-        raise Invalid("people.visited_too_long_ago", {"visited_at": ["too old"]})
+        raise Invalid("people.visited_too_long_ago", {"visited_at": [messages.text("field.too_old")]})
 
 
 def visit_view(visit, person=None):
@@ -75,7 +76,7 @@ def visit_view(visit, person=None):
 
 def _replay(user, visit):
     if visit.worker_id != user.id:
-        raise Conflict("people.visit_id_taken", {"id": ["taken"]})
+        raise Conflict("people.visit_id_taken", {"id": [messages.text("field.taken")]})
     return visit_view(visit), False
 
 
@@ -87,7 +88,7 @@ def log_visit(user, data):
         return _replay(user, existing)
     person = service.get_person(user, data["person_id"], lock=True)
     if not person.active:
-        raise Invalid("people.person_inactive", {"person_id": ["inactive"]})
+        raise Invalid("people.person_inactive", {"person_id": [messages.text("field.inactive")]})
     _checked_time(data["visited_at"])
     location = data.get("location")
     patrol_id = _checked_patrol(user, data.get("patrol_id"))
@@ -138,10 +139,10 @@ def _report_incident(user, visit, person, incident, location):
     from patrol.incidents.service import report_incident
 
     if visit.condition != "异常":
-        raise Invalid("people.incident_needs_abnormal_visit", {"incident": ["not 异常"]})
+        raise Invalid("people.incident_needs_abnormal_visit", {"incident": [messages.text("field.not_abnormal")]})
     where = location or from_db(person.location)
     if where is None:
-        raise Invalid("people.incident_needs_location", {"location": ["required for an incident"]})
+        raise Invalid("people.incident_needs_location", {"location": [messages.text("field.required_for_incident")]})
     created, _ = report_incident(
         user,
         {

@@ -8,6 +8,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.auth.scope import visible_grid_ids
 from patrol.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
 from patrol.extensions import db
@@ -35,7 +36,7 @@ def _refuse_not_image(reason):
 def _read_limited(file_storage):
     data = file_storage.stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge("photo.too_large", {"file": ["larger than 10 MB"]})
+        raise PayloadTooLarge("photo.too_large", {"file": [messages.text("field.larger_than_10_mb")]})
     if not data:
         raise _refuse_not_image("empty file")
     return data
@@ -113,7 +114,7 @@ def store_photo_bytes(user, data):
 def store_photo(user, file_storage):
     """POST /photos: a multipart file -> stored photo dict (id = SHA-256 of the stored bytes)."""
     if file_storage is None:
-        raise Invalid("photo.file_required", {"file": ["required"]})
+        raise Invalid("photo.file_required", {"file": [messages.text("field.required")]})
     try:
         data = _read_limited(file_storage)
     finally:

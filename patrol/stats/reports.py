@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth.scope import area_prefix, covers_code, require_role
@@ -49,7 +50,7 @@ def report_area(user, area_id=None, code=None):
     if area_id is None and code is None:
         area = user.area
         if area is None:
-            raise Invalid("report.area_required", {"area_id": ["required"]})
+            raise Invalid("report.area_required", {"area_id": [messages.text("field.required")]})
     else:
         query = (
             db.select(Area).where(Area.id == area_id)
@@ -60,7 +61,7 @@ def report_area(user, area_id=None, code=None):
         if area is None:
             raise NotFound("report.no_such_area")
     if area.level not in ("street", "community"):
-        raise Invalid("report.street_or_community_only", {"area_id": ["not a street or community"]})
+        raise Invalid("report.street_or_community_only", {"area_id": [messages.text("field.not_street_or_community")]})
     if area_prefix(user) == "" or not covers_code(user, area.code):
         raise Forbidden("report.area_outside_yours", {"area_id": [area.id]})
     return area
@@ -72,7 +73,7 @@ def build_report(user, kind, day, area_id=None, code=None):
     area = report_area(user, area_id, code)
     period = period_of(kind, day)
     if period.start > period.end:
-        raise Invalid("report.date_in_future", {"date": ["in the future"]})
+        raise Invalid("report.date_in_future", {"date": [messages.text("field.in_future")]})
     report = Report(period, area, utcnow())
     window = {
         "start": local_midnight(period.start),

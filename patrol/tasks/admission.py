@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth.models import User
@@ -30,7 +31,7 @@ def _grids(user, grid_ids):
     if outside:
         raise Forbidden("task.grids_outside_area", {"grid_ids": outside})
     if len({grid.code[:9] for grid in grids}) > 1:
-        raise Invalid("task.grids_of_one_street", {"grid_ids": ["streets"]})
+        raise Invalid("task.grids_of_one_street", {"grid_ids": [messages.text("field.several_streets")]})
     return sorted(grids, key=lambda grid: grid.code)
 
 
@@ -78,11 +79,14 @@ def _new_task(user, street, data, grids):
     if listed is None and (not data.get("type_name") or not data.get("minutes")):
         raise Invalid(
             "task.off_list_type_needs_details",
-            {"type_name": ["required for unlisted types"], "minutes": ["required for unlisted types"]},
+            {
+                "type_name": [messages.text("field.required_for_unlisted_types")],
+                "minutes": [messages.text("field.required_for_unlisted_types")],
+            },
         )
     counts_from = data.get("counts_from") or today()
     if data["due_date"] < today() or counts_from > data["due_date"]:
-        raise Invalid("task.due_date_invalid", {"due_date": ["invalid"]})
+        raise Invalid("task.due_date_invalid", {"due_date": [messages.text("field.invalid")]})
     return Task(
         id=data.get("id") or uuid.uuid4(),
         street_id=street.id,

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import require_role, visible_grid_ids
 from patrol.errors import Conflict, Invalid, NotFound
@@ -118,10 +119,10 @@ def complete_item(user, item_id, data):
         return _view_of(user, item_id), False
     completed_at = data.get("completed_at") or utcnow()
     if completed_at > utcnow() + FUTURE_SLACK:
-        raise Invalid("task.completed_in_future", {"completed_at": ["in the future"]})
+        raise Invalid("task.completed_in_future", {"completed_at": [messages.text("field.in_future")]})
     photo_ids = list(dict.fromkeys(data.get("photo_ids") or []))
     if task.photo_required and not photo_ids:
-        raise Invalid("task.photo_required", {"photo_ids": ["a photo is required"]})
+        raise Invalid("task.photo_required", {"photo_ids": [messages.text("field.photo_required")]})
     completion = TaskCompletion(
         id=data["id"],
         item_id=item.id,

@@ -2,6 +2,7 @@
 
 from sqlalchemy import delete, select
 
+from patrol import messages
 from patrol.auth.models import User
 from patrol.auth.scope import can_access_grid, require_grid, require_role, visible_grid_ids
 from patrol.errors import Invalid, NotFound
@@ -28,7 +29,7 @@ def _checked_users(facts, participants):
     if unknown:
         raise Invalid("task.unknown_users", {"participants": [f"unknown user {u}" for u in unknown]})
     if facts["worker_id"] in user_ids:
-        raise Invalid("task.recorder_is_participant", {"participants": ["self"]})
+        raise Invalid("task.recorder_is_participant", {"participants": [messages.text("field.self")]})
     return found
 
 
@@ -47,12 +48,16 @@ def set_participants(user, patrol_id, participants):
     """Replace the participants of the caller's own patrol; -> (view, changed). Replays change nothing."""
     require_role(user, "worker")
     if len(participants) > MAX_PARTICIPANTS:
-        raise Invalid("task.too_many_participants", {"participants": ["too many"]}, max_participants=MAX_PARTICIPANTS)
+        raise Invalid(
+            "task.too_many_participants",
+            {"participants": [messages.text("field.too_many")]},
+            max_participants=MAX_PARTICIPANTS,
+        )
     facts = _patrol(user, patrol_id, writing=True)
     names = _checked_users(facts, participants)
     wanted = [(p.get("name") or names.get(p.get("user_id")) or "", p["kind"], p.get("user_id")) for p in participants]
     if any(not name for name, _, _ in wanted):
-        raise Invalid("task.participant_name_required", {"participants": ["name required"]})
+        raise Invalid("task.participant_name_required", {"participants": [messages.text("field.name_required")]})
     current = participants_view(facts)["participants"]
     if [(p["name"], p["kind"], p["user_id"]) for p in current] == wanted:
         return participants_view(facts), False
@@ -74,7 +79,7 @@ def joint_figures(user, from_day, to_day, grid_id=None):
     """Per grid patrols and person-hours; per worker the patrols credited (own + joined in their grid)."""
     require_role(user, "community_admin", "street_reviewer", "admin", "worker")
     if to_day < from_day or (to_day - from_day).days > 366:
-        raise Invalid("task.range_over_a_year", {"to": ["invalid range"]})
+        raise Invalid("task.range_over_a_year", {"to": [messages.text("field.invalid_range")]})
     if grid_id is not None:
         require_grid(user, grid_id)
         grid_ids = [grid_id]

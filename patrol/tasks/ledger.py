@@ -2,6 +2,7 @@
 
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.auth.scope import require_grid, require_role, visible_grid_ids
 from patrol.errors import Invalid
 from patrol.extensions import db
@@ -85,9 +86,9 @@ COLUMNS = [
 def _params(user, period, from_day, to_day, grid_id, worker_id):
     require_role(user, "community_admin", "street_reviewer", "department", "admin", "worker")
     if period not in ("week", "month"):
-        raise Invalid("task.period_invalid", {"period": ["week or month"]})
+        raise Invalid("task.period_invalid", {"period": [messages.text("field.week_or_month")]})
     if to_day < from_day or (to_day - from_day).days > 400:
-        raise Invalid("task.range_over_a_year", {"to": ["invalid range"]})
+        raise Invalid("task.range_over_a_year", {"to": [messages.text("field.invalid_range")]})
     if grid_id is not None:
         require_grid(user, grid_id)
         grid_ids = [grid_id]

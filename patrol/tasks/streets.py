@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import area_prefix, covers_code, require_role
 from patrol.errors import Forbidden, Invalid, NotFound
@@ -29,7 +30,7 @@ def street_for(user, street_id=None):
     if user.role == "worker":
         prefix = user.area.code if user.area is not None else ""
     if not prefix or len(prefix) < 9:
-        raise Invalid("task.street_required", {"street_id": ["required for your account"]})
+        raise Invalid("task.street_required", {"street_id": [messages.text("field.required_for_account")]})
     street = db.session.execute(select(Area).where(Area.code == prefix[:9], Area.level == "street")).scalar()
     if street is None:
         raise NotFound("task.no_such_street")

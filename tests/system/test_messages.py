@@ -172,3 +172,14 @@ def test_parameters_fill_the_message_in_both_languages(app):
         assert Invalid("people.too_many_rows", max_rows=500).message == "at most 500 rows per import"
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert Invalid("people.too_many_rows", max_rows=500).message == "一次最多导入 500 行"
+
+
+def test_our_field_problems_follow_the_request_language_too(client):
+    url = "/api/v1/osmand?lat=30.3&lon=120.2&timestamp=1700000000"  # a tracker fix without its device id
+    answers = {
+        language: assert_error_shape(client.get(url, headers={"Accept-Language": language}), 400)
+        for language in ("zh-CN", "en")
+    }
+    assert answers["en"]["code"] == answers["zh-CN"]["code"] == "patrol.unknown_device"
+    assert answers["en"]["errors"] == {"id": ["device id required"]}
+    assert answers["zh-CN"]["errors"] == {"id": ["需要设备编号"]}
