@@ -1,21 +1,22 @@
 """Domain exceptions and the single JSON error shape {"code", "status", "message", "errors"}."""
 
 import logging
-from http import HTTPStatus
 
 from flask import jsonify
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from patrol.messages import CODE_PATTERN, text
+
 log = logging.getLogger(__name__)
 
 # Unique constraints whose violation means "a concurrent request created the same thing": 409, not 500.
 UNIQUE_CONFLICTS = {
-    "app_user_username_key": ("username", "用户名已存在 / username is taken"),
-    "uq_department_street_code": ("code", "部门编码已存在 / department code taken"),
-    "uq_department_citywide_code": ("code", "部门编码已存在 / department code taken"),
-    "uq_grid_assignment_start": ("start_date", "该网格员此期间已负责该网格 / the worker already holds this grid then"),
-    "task_pkey": ("id", "任务编号已被使用 / this task id is taken"),
+    "app_user_username_key": ("username", "auth.username_taken"),
+    "uq_department_street_code": ("code", "incident.department_code_taken"),
+    "uq_department_citywide_code": ("code", "incident.department_code_taken"),
+    "uq_grid_assignment_start": ("start_date", "area.worker_already_holds_grid"),
+    "task_pkey": ("id", "task.task_id_taken"),
 }
 
 
@@ -26,20 +27,36 @@ def unique_conflict(error):
     name = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
     if name not in UNIQUE_CONFLICTS:
         return None
-    field, message = UNIQUE_CONFLICTS[name]
-    return Conflict(message, {field: ["taken"]})
+    field, code = UNIQUE_CONFLICTS[name]
+    return Conflict(code, {field: [text("field.taken")]})
 
 
 class DomainError(Exception):
-    """A refusal in domain words; subclasses fix the HTTP status."""
+    """A refusal in domain words: a catalogue code and its parameters; subclasses fix the HTTP status.
+
+    ``raise Conflict("patrol.grid_not_assigned", grid=grid.code)`` answers 409 with
+    ``code`` = that code and ``message`` rendered from patrol/messages/<language>.json.
+    A literal message instead of a code is still accepted (transition only); the code is then the class default.
+    """
 
     status_code = 400
+    default_code = "request.bad_request"
 
-    def __init__(self, message, errors=None, headers=None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code=None, errors=None, headers=None, **params):
+        literal = None
+        if code is not None and not CODE_PATTERN.match(code):
+            literal, code = code, None
+        super().__init__(code or literal or self.default_code)
+        self.code = code or self.default_code
+        self.literal = literal
+        self.params = params
         self.errors = errors or {}
         self.headers = headers or {}
+
+    @property
+    def message(self):
+        """The message in the request's language (or the literal of an unconverted raise)."""
+        return self.literal or text(self.code, **self.params)
 
 
 class BadRequest(DomainError):
@@ -48,17 +65,20 @@ class BadRequest(DomainError):
 
 class Unauthorized(DomainError):
     status_code = 401
+    default_code = "auth.required"
 
-    def __init__(self, message="请先登录 / authentication required", errors=None):
-        super().__init__(message, errors, {"WWW-Authenticate": 'Bearer realm="gridpatrol"'})
+    def __init__(self, code=None, errors=None, **params):
+        super().__init__(code, errors, {"WWW-Authenticate": 'Bearer realm="gridpatrol"'}, **params)
 
 
 class Forbidden(DomainError):
     status_code = 403
+    default_code = "auth.forbidden"
 
 
 class NotFound(DomainError):
     status_code = 404
+    default_code = "request.not_found"
 
 
 def replay_or_conflict(earlier, same, message, errors=None):
@@ -70,74 +90,102 @@ def replay_or_conflict(earlier, same, message, errors=None):
 
 class Conflict(DomainError):
     status_code = 409
+    default_code = "request.conflict"
 
 
 class PreconditionFailed(DomainError):
     status_code = 412
+    default_code = "request.precondition_failed"
 
 
 class PayloadTooLarge(DomainError):
     status_code = 413
+    default_code = "request.too_large"
 
 
 class Invalid(DomainError):
     status_code = 422
+    default_code = "request.validation_failed"
 
 
 class TooManyRequests(DomainError):
     status_code = 429
+    default_code = "request.too_many"
 
-    def __init__(self, message, retry_after_seconds):
-        super().__init__(message, headers={"Retry-After": str(int(retry_after_seconds))})
+    def __init__(self, code, retry_after_seconds, **params):
+        super().__init__(code, headers={"Retry-After": str(int(retry_after_seconds))}, **params)
 
 
 class ServiceUnavailable(DomainError):
     status_code = 503
+    default_code = "server.unavailable"
 
-    def __init__(self, message="服务暂不可用，请稍后重试 / service temporarily unavailable", retry_after=5):
-        super().__init__(message, headers={"Retry-After": str(retry_after)})
+    def __init__(self, code=None, retry_after=5, **params):
+        super().__init__(code, headers={"Retry-After": str(retry_after)}, **params)
 
 
-def error_payload(status_code, message=None, errors=None):
-    """The one error body every failing request gets."""
-    phrase = HTTPStatus(status_code).phrase if status_code in HTTPStatus._value2member_map_ else "Error"
+HTTP_CODES = {
+    400: "request.bad_request",
+    401: "auth.required",
+    403: "auth.forbidden",
+    404: "request.not_found",
+    405: "request.method_not_allowed",
+    409: "request.conflict",
+    412: "request.precondition_failed",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    422: "request.validation_failed",
+    428: "request.precondition_required",
+    429: "request.too_many",
+    500: "server.internal_error",
+    503: "server.unavailable",
+}
+
+
+def code_for_status(status_code):
+    """The generic code of an HTTP status (for errors raised outside our domain classes)."""
+    return HTTP_CODES.get(status_code, "server.internal_error" if status_code >= 500 else "request.bad_request")
+
+
+def error_payload(status_code, code=None, message=None, errors=None, **params):
+    """The one error body every failing request gets: a dotted code, the HTTP status, one-language message."""
+    code = code or code_for_status(status_code)
     return {
-        "code": status_code,
-        "status": phrase,
-        "message": message or phrase,
+        "code": code,
+        "status": status_code,
+        "message": message or text(code, **params),
         "errors": errors or {},
     }
 
 
-def error_response(status_code, message=None, errors=None, headers=None):
-    response = jsonify(error_payload(status_code, message, errors))
+def error_response(status_code, code=None, message=None, errors=None, headers=None, **params):
+    response = jsonify(error_payload(status_code, code, message, errors, **params))
     response.status_code = status_code
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
 
 
+def domain_error_response(error):
+    return error_response(error.status_code, error.code, error.message, error.errors, error.headers)
+
+
 def http_exception_response(error: HTTPException):
     """Werkzeug/webargs HTTP errors (404, 405, 413, 422 from schemas, …) in the error shape."""
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages") or {}
-    message = data.get("message")
-    if not message:
-        message = _default_message(error)
+    status = error.code or 500
+    code = data.get("code") if CODE_PATTERN.match(str(data.get("code") or "")) else None
+    if code is None:
+        code = "request.invalid_json" if status == 400 and _is_json_error(errors) else code_for_status(status)
     headers = dict(data.get("headers") or {})
     if error.code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    return error_response(error.code or 500, message, errors, headers)
+    return error_response(status, code, None, errors, headers)
 
 
-def _default_message(error):
-    if error.code == 422:
-        return "请求内容校验失败 / the request did not pass validation"
-    if error.code == 413:
-        return "请求体过大 / the request body is too large"
-    if error.code == 400 and error.description:
-        return error.description
-    return error.name
+def _is_json_error(errors):
+    return isinstance(errors, dict) and "json" in errors and set(errors["json"]) == {"Invalid JSON body."}
 
 
 def register_error_handlers(app):
@@ -145,7 +193,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
-        return error_response(error.status_code, error.message, error.errors, error.headers)
+        return domain_error_response(error)
 
     @app.errorhandler(OperationalError)
     def handle_database_down(error):
@@ -161,13 +209,13 @@ def register_error_handlers(app):
             # The driver's message quotes the refused value: log only its class and SQLSTATE.
             log.warning("database refused a value: %s", _describe(error))
             _roll_back()  # the request's session stays usable (and nothing of it is kept)
-            return error_response(422, "数值超出允许范围 / a value is out of the allowed range")
+            return error_response(422, "request.value_out_of_range")
         conflict = unique_conflict(error)
         if conflict is not None:
             _roll_back()  # a concurrent request stored the same record first
-            return error_response(409, conflict.message, conflict.errors)
+            return domain_error_response(conflict)
         log.error("database error: %s", _describe(error))
-        return error_response(500, "服务器内部错误 / internal server error")
+        return error_response(500, "server.internal_error")
 
     def _roll_back():
         from patrol.extensions import db
@@ -193,18 +241,18 @@ def register_error_handlers(app):
     def handle_unencodable_text(error):
         # Text no database encoding can hold (a lone surrogate from a form field or query string).
         _roll_back()
-        return error_response(400, "请求含有无效的 Unicode 字符 / the request holds an invalid Unicode character")
+        return error_response(400, "request.invalid_unicode")
 
     @app.errorhandler(RecursionError)
     def handle_deep_nesting(error):
-        return error_response(400, "JSON 嵌套过深 / JSON nested too deeply")
+        return error_response(400, "request.json_too_deep")
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):
         if isinstance(error, HTTPException):
             return http_exception_response(error)
         log.exception("unhandled error")
-        return error_response(500, "服务器内部错误 / internal server error")
+        return error_response(500, "server.internal_error")
 
 
 def _describe(error):
@@ -214,5 +262,4 @@ def _describe(error):
 
 
 def _unavailable():
-    err = ServiceUnavailable()
-    return error_response(503, err.message, {}, err.headers)
+    return domain_error_response(ServiceUnavailable())

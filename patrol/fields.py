@@ -8,22 +8,27 @@ from datetime import date, datetime
 
 from marshmallow import ValidationError, fields
 
+from patrol import messages
+
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2099, 12, 31)
-OUT_OF_RANGE = f"日期须在 {EARLIEST} 至 {LATEST} 之间 / the date must be between {EARLIEST} and {LATEST}"
+
+
+def _out_of_range():
+    return ValueError(messages.text("request.date_must_between", earliest=EARLIEST, latest=LATEST))
 
 
 def check_day(day):
     """The day itself when within the accepted range; ValueError otherwise."""
     if not EARLIEST <= day <= LATEST:
-        raise ValueError(OUT_OF_RANGE)
+        raise _out_of_range()
     return day
 
 
 def check_instant(moment):
     """The instant itself when its day is within the range (strictly: a time zone shift cannot overflow)."""
     if not EARLIEST < moment.date() < LATEST:
-        raise ValueError(OUT_OF_RANGE)
+        raise _out_of_range()
     return moment
 
 

@@ -13,6 +13,7 @@ for (const file of ["swagger-ui.css", "swagger-ui-bundle.js"]) {
 console.log("  [web] static/vendor ready");
 
 const PWA = "static/pwa";
+const CATALOGUE = "patrol/messages";
 const DIST = `${PWA}/dist`;
 checkMessages();
 const version = sourceHash();
@@ -31,21 +32,22 @@ function files(dir) {
 
 function sourceHash() {
   const hash = createHash("sha256");
-  for (const path of [...files(`${PWA}/src`), `${PWA}/index.html`, `${PWA}/sw.template.js`, "package-lock.json"].sort()) {
+  const catalogues = files(CATALOGUE).filter((path) => path.endsWith(".json"));
+  for (const path of [...files(`${PWA}/src`), ...catalogues, `${PWA}/index.html`, `${PWA}/sw.template.js`, "package-lock.json"].sort()) {
     hash.update(path).update(readFileSync(path));
   }
   return hash.digest("hex").slice(0, 12);
 }
 
-// Every t("key") used in the sources exists in both catalogues, so no screen shows a raw key.
+// Every t("key") used in the sources exists in both catalogues (patrol/messages, as "pwa.<key>" or a
+// server code), so no screen shows a raw key.
 function checkMessages() {
-  const catalogue = readFileSync(`${PWA}/src/i18n.js`, "utf8");
+  const [zh, en] = ["zh-CN", "en"].map((lang) => JSON.parse(readFileSync(`${CATALOGUE}/${lang}.json`, "utf8")));
   const used = new Set();
   for (const path of files(`${PWA}/src`)) {
     for (const match of readFileSync(path, "utf8").matchAll(/\bt\("([^"]+)"/g)) used.add(match[1]);
   }
-  const [zh, en] = catalogue.split(/\n  en: \{/);
-  const has = (block, key) => block.includes(`\n    ${key}:`) || block.includes(`\n    "${key}":`);
+  const has = (catalogue, key) => `pwa.${key}` in catalogue || key in catalogue;
   const missing = [...used].filter((key) => !has(zh, key) || !has(en, key));
   if (missing.length) throw new Error(`message catalogue lacks: ${missing.join(", ")}`);
 }

@@ -6,7 +6,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from patrol import create_app
+from patrol import create_app, messages
 from patrol.audit.anchor import remove_anchor
 from patrol.extensions import db
 
@@ -128,12 +128,16 @@ def login(client):
     return sign_in
 
 
-def assert_error_shape(response, status):
-    """The response is `status` in the one error shape."""
+def assert_error_shape(response, status, code=None):
+    """The response is `status` in the one error shape: a catalogue code and a one-language message."""
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
     body = response.get_json()
     assert set(body) == {"code", "status", "message", "errors"}, body
-    assert body["code"] == status
+    assert body["status"] == status
+    assert body["code"] in messages.catalogue("en"), body
+    if code is not None:
+        assert body["code"] == code, body
     assert isinstance(body["message"], str) and body["message"]
+    assert not messages.is_bilingual(body["message"]), body["message"]
     assert isinstance(body["errors"], dict)
     return body

@@ -5,6 +5,7 @@ import re
 from flask import current_app
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas import queries
 from patrol.areas.models import CODE_LENGTH, PARENT_LEVEL, Area, GridAssignment
 from patrol.audit import service as audit
@@ -35,7 +36,7 @@ def get_area(user, area_id):
     """One area in the user's scope; 404 otherwise, so ids outside the scope reveal nothing."""
     area = db.session.execute(select(Area).where(Area.id == area_id, visible_area_clause(user))).scalar_one_or_none()
     if area is None:
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("area.no_such_area")
     return area
 
 
@@ -60,8 +61,8 @@ def import_areas(user, level, parent_code, collection, crs="wgs84"):
     if problems:
         db.session.rollback()
         raise Invalid(
-            f"导入被拒绝：{total} 个问题 / import refused: {total} problem(s)",
-            {"features": problems[: queries.MAX_LISTED_PROBLEMS], "features_total": total},
+            "area.import_refused_problem_s",
+            {"features": problems[: queries.MAX_LISTED_PROBLEMS], "features_total": total}, total=total,
         )
     created = sum(1 for _, props, _ in parsed + children if props.pop("_created"))
     updated = len(parsed) + len(children) - created
@@ -97,15 +98,17 @@ def _spatial_problems(parsed, children, level, parent):
 def _import_parent(level, parent_code):
     if level == "street":
         if parent_code:
-            raise Invalid("街道没有上级区域 / a street has no parent", {"parent": ["must be empty for streets"]})
+            raise Invalid("area.street_no_parent", {"parent": [messages.text("field.empty_for_streets")]})
         return None
     if not parent_code:
-        raise Invalid("需要指定上级区域 / parent code required", {"parent": ["required for this level"]})
+        raise Invalid("area.parent_code_required", {"parent": [messages.text("field.required_for_level")]})
     parent = area_by_code(parent_code)
     if parent is None or parent.level != PARENT_LEVEL[level]:
         raise Invalid(
-            f"上级区域 {parent_code} 不存在或层级不符 / parent {parent_code} is not a {PARENT_LEVEL[level]}",
-            {"parent": ["unknown parent"]},
+            "area.parent_not_found",
+            {"parent": [messages.text("field.unknown_parent")]},
+            parent_code=parent_code,
+            parent_level=PARENT_LEVEL[level],
         )
     return parent
 
@@ -207,7 +210,7 @@ def _assignable_grid(user, grid_id):
     require_role(user, "admin", "street_reviewer", "community_admin")
     grid = db.session.get(Area, grid_id)
     if grid is None or grid.level != "grid" or not covers_code(user, grid.code):
-        raise NotFound("网格不存在 / no such grid")
+        raise NotFound("area.no_such_grid")
     return grid
 
 
@@ -216,9 +219,9 @@ def assign_worker(user, grid_id, worker_id, start_date=None, end_date=None):
     grid = _assignable_grid(user, grid_id)
     worker = db.session.get(User, worker_id)
     if worker is None or worker.role != "worker" or not worker.active:
-        raise Invalid("只能分配给在岗网格员 / only an active worker can be assigned", {"worker_id": ["not a worker"]})
+        raise Invalid("area.only_active_worker_assigned", {"worker_id": [messages.text("field.not_a_worker")]})
     if worker.area is None or not (grid.code.startswith(worker.area.code) or covers_code(user, worker.area.code)):
-        raise Forbidden("该网格员不在您的管辖范围内 / that worker is outside your area")
+        raise Forbidden("area.worker_outside_area")
     start_date = start_date or today()
     # One assignment of a worker at a time: a concurrent one waits here, then sees this one as overlapping.
     db.session.execute(select(User.id).where(User.id == worker_id).with_for_update(key_share=True))
@@ -231,7 +234,7 @@ def assign_worker(user, grid_id, worker_id, start_date=None, end_date=None):
         )
     ).first()
     if overlapping:
-        raise Conflict("该网格员在此期间已负责该网格 / the worker already holds this grid then")
+        raise Conflict("area.worker_already_holds_grid")
     assignment = GridAssignment(
         user_id=worker_id, grid_id=grid_id, start_date=start_date, end_date=end_date, created_by=user.id
     )
@@ -258,9 +261,9 @@ def end_assignment(user, grid_id, assignment_id, end_date):
     grid = _assignable_grid(user, grid_id)
     assignment = db.session.get(GridAssignment, assignment_id)
     if assignment is None or assignment.grid_id != grid.id:
-        raise NotFound("分配记录不存在 / no such assignment")
+        raise NotFound("area.no_such_assignment")
     if end_date < assignment.start_date:
-        raise Invalid("结束日期早于开始日期 / end_date is before start_date", {"end_date": ["before start"]})
+        raise Invalid("area.end_date_before_start", {"end_date": [messages.text("field.before_start")]})
     assignment.end_date = end_date
     audit.record(user, "grid.unassign", "grid", grid.code, grid.code, {"worker_id": assignment.user_id})
     db.session.commit()

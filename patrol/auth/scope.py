@@ -15,14 +15,14 @@ TRACK_READERS = roles.FIELD_AND_STAFF
 def require_role(user, *roles):
     """Refuse unless the user has one of the roles."""
     if user.role not in roles:
-        raise Forbidden("无权执行此操作 / your role may not do this", {"role": user.role, "allowed": list(roles)})
+        raise Forbidden("auth.role_not_allowed", {"role": user.role, "allowed": list(roles)})
 
 
 def require_track_reader(user):
     """Refuse departments (and any role not listed) access to tracks and patrol compliance."""
     if user.role not in TRACK_READERS:
         raise Forbidden(
-            "部门账号无权查看巡查轨迹 / departments do not see patrol tracks",
+            "auth.departments_do_not_see",
             {"role": user.role, "allowed": list(TRACK_READERS)},
         )
 
@@ -95,7 +95,7 @@ def can_access_grid(user, grid_id):
 def require_grid(user, grid_id):
     """Refuse with 403 (not 404: the id is the caller's own input) unless the grid is in scope."""
     if not can_access_grid(user, grid_id):
-        raise Forbidden("该网格不在您的管辖范围内 / this grid is outside your area", {"grid_id": grid_id})
+        raise Forbidden("auth.grid_outside_area", {"grid_id": grid_id})
 
 
 def covers_code(user, code):

@@ -8,6 +8,7 @@ from functools import cache
 from flask import current_app, g, request
 from sqlalchemy import bindparam, func, select, update
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth import roles
@@ -58,7 +59,7 @@ def login(username, password, user_agent=None):
     db.session.add(LoginAttempt(username=username[:64], client_address=address, succeeded=ok))
     if not ok:
         db.session.commit()
-        raise Unauthorized("用户名或密码错误 / wrong username or password")
+        raise Unauthorized("auth.bad_credentials")
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + current_app.config["TOKEN_TTL"]
     db.session.add(
@@ -88,7 +89,7 @@ def _refuse_if_throttled(username, address):
     failures, oldest = db.session.execute(query).one()
     if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
         retry_after = max(1, int((oldest + window - utcnow()).total_seconds()) + 1)
-        raise TooManyRequests("登录失败次数过多，请稍后再试 / too many failed logins, try again later", retry_after)
+        raise TooManyRequests("auth.too_many_failed_logins", retry_after)
 
 
 @cache
@@ -124,7 +125,7 @@ def current_user():
         raise Unauthorized()
     found = authenticate(token.strip())
     if found is None:
-        raise Unauthorized("登录已过期或无效，请重新登录 / token expired or revoked, please sign in again")
+        raise Unauthorized("auth.token_expired")
     g.current_user, g.current_token = found
     return g.current_user
 
@@ -151,7 +152,7 @@ def change_password(user, current_password, new_password):
     if not verify_password(user.password_hash, current_password):
         db.session.add(LoginAttempt(username=user.username[:64], client_address=address, succeeded=False))
         db.session.commit()
-        raise Forbidden("当前密码错误 / the current password is wrong")
+        raise Forbidden("auth.current_password_wrong")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
@@ -163,30 +164,33 @@ def change_password(user, current_password, new_password):
 def _check_password(password):
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            f"密码至少 {MIN_PASSWORD_LENGTH} 位 / password must have at least {MIN_PASSWORD_LENGTH} characters",
-            {"password": ["too short"]},
+            "auth.password_too_short",
+            {"password": [messages.text("field.too_short")]},
+            min_password_length=MIN_PASSWORD_LENGTH,
         )
 
 
 def _area_by_code(code):
     area = db.session.execute(select(Area).where(Area.code == code)).scalar_one_or_none()
     if area is None:
-        raise Invalid(f"区域 {code} 不存在 / area {code} does not exist", {"area_code": ["unknown area"]})
+        raise Invalid("auth.unknown_area", {"area_code": [messages.text("field.unknown_area")]}, code_value=code)
     return area
 
 
 def create_user(username, password, role, full_name, area_code=None, actor=None, department_id=None):
     """Create an account; `actor` None means an operator at the CLI."""
     if role not in ROLES:
-        raise Invalid(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(ROLES)}"]})
+        raise Invalid("auth.unknown_role", {"role": [f"must be one of {', '.join(ROLES)}"]}, role=role)
     area = _area_by_code(area_code) if area_code else None
     expected_level = ROLE_AREA_LEVEL[role]
     if expected_level and (
         area is None or area.level not in (expected_level, "grid" if role == "worker" else expected_level)
     ):
         raise Invalid(
-            f"角色 {role} 需要绑定到{expected_level}级区域 / role {role} must be bound to a {expected_level}",
+            "auth.role_needs_area_level",
             {"area_code": [f"a {expected_level} code is required"]},
+            role=role,
+            expected_level=expected_level,
         )
     if actor is not None:
         _check_may_manage(actor, role, area)
@@ -194,7 +198,7 @@ def create_user(username, password, role, full_name, area_code=None, actor=None,
         check(actor, role, area, department_id)
     _check_password(password)
     if db.session.execute(select(User.id).where(User.username == username)).scalar() is not None:
-        raise Conflict(f"用户名 {username} 已存在 / username {username} is taken", {"username": ["taken"]})
+        raise Conflict("auth.username_taken", {"username": [messages.text("field.taken")]}, username=username)
     user = User(
         username=username,
         full_name=full_name,
@@ -218,9 +222,9 @@ def _check_may_manage(actor, role, area):
         "community_admin": ("worker",),
     }[actor.role]
     if role not in allowed:
-        raise Forbidden(f"您不能创建 {role} 账号 / you may not create {role} accounts")
+        raise Forbidden("auth.may_not_create_role", role=role)
     if area is not None and not covers_code(actor, area.code):
-        raise Forbidden("该区域不在您的管辖范围内 / that area is outside yours")
+        raise Forbidden("auth.area_outside_yours")
 
 
 def list_users(actor, role=None):
@@ -237,7 +241,7 @@ def list_users(actor, role=None):
 def get_user(actor, user_id):
     user = db.session.get(User, user_id)
     if user is None or (actor.id != user.id and user not in list_users(actor)):
-        raise NotFound("用户不存在 / no such user")
+        raise NotFound("auth.no_such_user")
     return user
 
 
@@ -245,7 +249,7 @@ def set_active(actor, user_id, active):
     """Deactivate or reactivate an account; deactivation revokes its tokens at once."""
     user = get_user(actor, user_id)
     if user.id == actor.id:
-        raise Conflict("不能停用自己的账号 / you cannot deactivate yourself")
+        raise Conflict("auth.cannot_deactivate_yourself")
     _check_may_manage(actor, user.role, user.area)
     user.active = active
     if not active:

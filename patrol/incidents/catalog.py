@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.auth.scope import require_role
@@ -78,10 +79,12 @@ def reportable_category(code):
     """An active sub-category (小类) by code, or 422 naming the problem."""
     category = category_by_code(code)
     if category is None or not category.active:
-        raise Invalid(f"未知的事件类别 {code} / unknown category {code}", {"category": ["unknown category"]})
+        raise Invalid(
+            "incident.unknown_category", {"category": [messages.text("field.unknown_category")]}, code_value=code
+        )
     has_children = db.session.execute(select(Category.id).where(Category.parent_id == category.id).limit(1)).first()
     if has_children:
-        raise Invalid("请选择小类 / choose a sub-category", {"category": ["a top-level category has sub-categories"]})
+        raise Invalid("incident.choose_sub_category", {"category": [messages.text("field.has_sub_categories")]})
     return category
 
 
@@ -89,13 +92,15 @@ def create_category(user, data):
     """Add a category or sub-category (admin)."""
     require_role(user, *roles.ONLY_ADMIN)
     if category_by_code(data["code"]) is not None:
-        raise Conflict(f"类别编码 {data['code']} 已存在 / category code taken", {"code": ["taken"]})
+        raise Conflict(
+            "incident.category_code_taken", {"code": [messages.text("field.taken")]}, code_value=data["code"]
+        )
     parent = None
     if data.get("parent_code"):
         parent = category_by_code(data["parent_code"])
         if parent is None or parent.parent_id is not None:
             raise Invalid(
-                "上级类别必须是大类 / parent must be a top-level category", {"parent_code": ["not a top level"]}
+                "incident.parent_must_top_level", {"parent_code": ["not a top level"]}
             )
     departments.check_default_code(user, data.get("department_code"))
     category = Category(
@@ -117,7 +122,7 @@ def update_category(user, category_id, data):
     require_role(user, *roles.ONLY_ADMIN)
     category = db.session.get(Category, category_id)
     if category is None:
-        raise NotFound("类别不存在 / no such category")
+        raise NotFound("incident.no_such_category")
     if data.get("department_code") is not None:
         departments.check_default_code(user, data["department_code"])
     for key in ("name", "department_code", "deadline_value", "deadline_unit", "sort", "active"):
@@ -161,16 +166,16 @@ def create_department(user, data):
             select(Area).where(Area.code == data["street_code"], Area.level == "street")
         ).scalar_one_or_none()
         if street is None:
-            raise Invalid("街道不存在 / no such street", {"street_code": ["unknown street"]})
+            raise Invalid("incident.no_such_street", {"street_code": ["unknown street"]})
     elif not data.get("city_wide"):
         raise Invalid(
-            "请指定街道，或明确设为全市部门 / name a street, or mark the department city-wide",
+            "incident.name_street_or_mark",
             {"street_code": ["required unless city_wide"]},
         )
     departments.check_may_create(user, street)
     same_code = Department.street_id.is_(None) if street is None else Department.street_id == street.id
     if db.session.execute(select(Department.id).where(same_code, Department.code == data["code"])).first():
-        raise Conflict("部门编码已存在 / department code taken", {"code": ["taken"]})
+        raise Conflict("incident.department_code_taken", {"code": ["taken"]})
     street_id = street.id if street else None
     department = Department(street_id=street_id, code=data["code"], name=data["name"], phone=data.get("phone"))
     db.session.add(department)
@@ -183,9 +188,9 @@ def update_department(user, department_id, data):
     require_role(user, *departments.MANAGERS)
     department = db.session.get(Department, department_id)
     if department is None or department not in list_departments(user):
-        raise NotFound("部门不存在 / no such department")
+        raise NotFound("incident.no_such_department")
     if not departments.may_manage(user, department):
-        raise Forbidden("无权修改该部门 / you may not change this department")
+        raise Forbidden("incident.not_change_department")
     for key in ("name", "phone", "active"):
         if key in data:
             setattr(department, key, data[key])
@@ -219,6 +224,6 @@ def delete_holiday(user, day):
     require_role(user, *roles.ONLY_ADMIN)
     holiday = db.session.get(Holiday, day)
     if holiday is None:
-        raise NotFound("该日期不在日历中 / no calendar entry for that day")
+        raise NotFound("incident.no_calendar_entry_day")
     db.session.delete(holiday)
     db.session.commit()

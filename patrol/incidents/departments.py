@@ -33,7 +33,7 @@ def in_scope_clause(user):
 
 
 def _unknown(field):
-    return Invalid("部门不存在或不在您的管辖范围内 / no such department in your scope", {field: ["unknown department"]})
+    return Invalid("incident.no_such_department_scope", {field: ["unknown department"]})
 
 
 def named_by(user, department_id, field="department_id"):
@@ -52,11 +52,11 @@ def check_account(actor, role, area, department_id):
     if role != "department":
         if department_id is not None:
             raise Invalid(
-                "只有部门账号绑定部门 / only department accounts name a department", {"department_id": ["not allowed"]}
+                "incident.only_department_accounts_name", {"department_id": ["not allowed"]}
             )
         return
     if department_id is None:
-        raise Invalid("部门账号须指定部门 / a department account needs a department", {"department_id": ["required"]})
+        raise Invalid("incident.department_account_needs_department", {"department_id": ["required"]})
     department = named_by(actor, department_id)
     if department.street_id is not None and (area is None or department.street_id != area.id):
         raise _unknown("department_id")
@@ -100,9 +100,9 @@ def check_may_create(user, street):
     require_role(user, *MANAGERS)
     own = street_code_of(user)
     if street is None and own is not None:
-        raise Forbidden("只有全市管理员可以创建全市部门 / only a city-wide admin creates city-wide departments")
+        raise Forbidden("incident.only_city_wide_admin")
     if street is not None and own not in (None, street.code):
-        raise Forbidden("该街道不在您的管辖范围内 / that street is outside your area")
+        raise Forbidden("incident.street_outside_area")
 
 
 def may_manage(user, department):

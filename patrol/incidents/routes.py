@@ -4,6 +4,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from patrol import messages
 from patrol.auth import current_user
 from patrol.errors import Invalid
 from patrol.fields import parse_day
@@ -142,7 +143,7 @@ def _day(raw):
     try:
         return parse_day(raw)
     except ValueError:
-        raise Invalid("日期格式应为 YYYY-MM-DD / day must be YYYY-MM-DD", {"day": ["invalid date"]}) from None
+        raise Invalid("incident.day_format", {"day": [messages.text("field.invalid_date")]}) from None
 
 
 @stats_blp.route("/incidents")

@@ -10,6 +10,7 @@ from sqlalchemy import String, and_, cast, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.auth import roles
@@ -67,9 +68,9 @@ def _point(location):
             return parse_point(location)
         geom = location if isinstance(location, Point) else Point(*location)
     except (GeometryError, TypeError, ValueError) as exc:
-        raise Invalid(f"位置无效 / invalid location: {exc}", {"location": [str(exc)]}) from None
+        raise Invalid("incident.invalid_location", {"location": [str(exc)]}, exc=exc) from None
     if geom.geom_type != "Point" or not in_china(geom.x, geom.y):
-        raise Invalid("位置不在中国境内 / location is outside China", {"location": ["outside China"]})
+        raise Invalid("incident.location_outside_china", {"location": [messages.text("field.outside_china")]})
     return geom
 
 
@@ -84,17 +85,17 @@ def locate_grid(user, geom):
     """The grid of a report: containing or nearest within 50 m, inside the caller's area."""
     scope = _report_scope(user)
     if scope == "":
-        raise Forbidden("账号未绑定区域 / your account is not bound to an area")
+        raise Forbidden("incident.account_without_area")
     grid_id = grid_at(geom.x, geom.y, 50, code_prefix=scope)
     if grid_id is None:
         if scope is not None and grid_at(geom.x, geom.y, 50) is not None:
             raise Forbidden(
-                "该位置不在您所在街道/社区的网格内 / this location lies outside your street or community",
-                {"location": ["outside your area"]},
+                "incident.location_outside_area",
+                {"location": [messages.text("field.outside_your_area")]},
             )
         raise Invalid(
-            "该位置不在任何网格内（50 米内也没有）/ no grid at or within 50 m of this location",
-            {"location": ["no grid here"]},
+            "incident.no_grid_near_location",
+            {"location": [messages.text("field.no_grid_here")]},
         )
     return db.session.get(Area, grid_id)
 
@@ -104,11 +105,11 @@ def _reported_at(value):
     if value is None:
         return now
     if value.tzinfo is None:
-        raise Invalid("时间须带时区 / time needs a time zone", {"reported_at": ["naive datetime"]})
+        raise Invalid("incident.time_zone_required", {"reported_at": [messages.text("field.naive_datetime")]})
     if value > now + timedelta(minutes=10):
-        raise Invalid("上报时间不能晚于现在 / reported_at is in the future", {"reported_at": ["in the future"]})
+        raise Invalid("incident.reported_in_future", {"reported_at": [messages.text("field.in_future")]})
     if value < now - timedelta(days=90):  # a phone offline for months has a clock problem, not a backlog
-        raise Invalid("上报时间过早 / reported_at is more than 90 days ago", {"reported_at": ["too old"]})
+        raise Invalid("incident.reported_too_long_ago", {"reported_at": [messages.text("field.too_old")]})
     return value
 
 
@@ -153,7 +154,7 @@ def _new_row(user, incident_id, data):
     on_spot = bool(data.get("handled_on_spot"))
     note = (data.get("note") or "").strip() or None
     if on_spot and not note:
-        raise Invalid("就地解决需填写处理说明 / handled on the spot needs a note", {"note": ["required"]})
+        raise Invalid("incident.on_spot_needs_note", {"note": [messages.text("field.required")]})
     reported_at = _reported_at(data.get("reported_at"))
     _check_own_records(user, data)
     return {
@@ -190,12 +191,12 @@ def _check_own_records(user, data):
         owner = db.session.execute(select(model.worker_id).where(model.id == data[field])).scalar_one_or_none()
         if owner is not None and owner != user.id:
             raise Invalid(
-                "只能关联您自己的巡查或走访 / name only your own patrol or visit", {field: ["not your record"]}
+                "incident.name_only_own_patrol", {field: ["not your record"]}
             )
 
 
 def _replayed(user, incident):
-    message = "该编号已被其他事件使用 / this id belongs to another incident"
+    message = messages.text("incident.id_belongs_another_incident")
     return replay_or_conflict(incident, incident.reporter_id == user.id, message, {"id": ["taken"]}), False
 
 
@@ -224,7 +225,7 @@ def get_visible(user, incident_id, lock=False):
         query = query.with_for_update(of=Incident).execution_options(populate_existing=True)
     incident = db.session.execute(query).scalar_one_or_none()
     if incident is None:
-        raise NotFound("事件不存在 / no such incident")
+        raise NotFound("incident.no_such_incident")
     return incident
 
 
@@ -242,7 +243,7 @@ def _decode_cursor(cursor):
         moment, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return parse_instant(moment), uuid.UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("分页游标无效 / invalid cursor", {"cursor": ["invalid"]}) from None
+        raise Invalid("incident.invalid_cursor", {"cursor": [messages.text("field.invalid")]}) from None
 
 
 def _filters(query, filters):

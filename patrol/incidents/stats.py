@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.auth.scope import area_prefix, covers_code, require_role
@@ -115,23 +116,23 @@ def _scope(user, area_id):
     require_role(user, *roles.AREA_STAFF)
     prefix = area_prefix(user)
     if prefix == "":
-        raise Forbidden("账号未绑定区域 / your account is not bound to an area")
+        raise Forbidden("incident.account_without_area")
     if area_id is None:
         return prefix or ""
     area = db.session.get(Area, area_id)
     if area is None:
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("incident.no_such_area")
     if not covers_code(user, area.code):
-        raise Forbidden("该区域不在您的管辖范围内 / this area is outside yours", {"area_id": [area_id]})
+        raise Forbidden("incident.area_outside_yours", {"area_id": [area_id]})
     return area.code
 
 
 def indicators(user, date_from, date_to, area_id=None, group_by="category"):
     """Indicator rows per group plus a total row (key None) for the local days from..to inclusive."""
     if date_to < date_from:
-        raise Invalid("结束日期早于开始日期 / 'to' is before 'from'", {"to": ["before from"]})
+        raise Invalid("incident.to_before_from", {"to": [messages.text("field.before_from")]})
     if (date_to - date_from).days > 366:
-        raise Invalid("统计区间最长一年 / at most one year per request", {"to": ["range too long"]})
+        raise Invalid("incident.range_over_a_year", {"to": [messages.text("field.range_too_long")]})
     prefix = _scope(user, area_id)
     key, label, joins = _GROUPS[group_by]
     sql = text(_SQL.format(facts=_FACTS, key=key, label=label, joins=joins))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionFailed
@@ -67,7 +68,7 @@ def _check_if_match(incident, if_match):
     tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
     if service.etag(incident) not in tags:
         raise PreconditionFailed(
-            "事件已被他人更新，请刷新后重试 / the incident changed since you read it; reload and retry",
+            "incident.changed_since_read",
             {"version": [incident.version]},
             headers={"ETag": service.etag(incident)},
         )
@@ -80,21 +81,24 @@ def act(user, incident_id, body, if_match=None):
     service.get_visible(user, incident_id)  # 404 before anything else
     if user.role not in transition.roles:
         raise Forbidden(
-            f"您的角色不能执行“{action}” / your role may not {action}",
+            "incident.role_may_not_act",
             {"action": [action], "allowed_roles": list(transition.roles)},
+            action=action,
         )
     incident = service.get_visible(user, incident_id, lock=True)
     _check_if_match(incident, if_match)
     if incident.status not in transition.from_statuses:
         raise Conflict(
-            f"当前状态 {incident.status} 不能执行 {action} / cannot {action} an incident that is {incident.status}",
+            "incident.action_not_allowed_in_status",
             {"status": [incident.status], "action": [action]},
+            status=incident.status,
+            action=action,
         )
     if not _may_act(user, incident, transition):
-        raise Forbidden("该事件未派遣给您的部门 / this incident is not dispatched to your department")
+        raise Forbidden("incident.not_dispatched_to_you")
     note = (body.get("note") or "").strip() or None
     if transition.note_required and not note:
-        raise Invalid("此操作需要填写说明 / this action needs a note", {"note": ["required"]})
+        raise Invalid("incident.action_needs_note", {"note": [messages.text("field.required")]})
     now = utcnow()
     from_status = incident.status
     try:
@@ -137,7 +141,7 @@ def _department(incident, body, required):
         return incident.department
     department = catalog.default_department(incident.category, _street_id(incident))
     if department is None:
-        raise Invalid("请选择处置部门 / choose a department", {"department_id": ["required"]})
+        raise Invalid("incident.choose_department", {"department_id": [messages.text("field.required")]})
     return department
 
 
@@ -188,7 +192,7 @@ def _close(user, incident, body, now):
 
 def _reopen(user, incident, body, now):
     if incident.merged_into is not None:
-        raise Conflict("已合并的事件不能重新打开 / a merged incident cannot be reopened", {"merged_into": ["set"]})
+        raise Conflict("incident.merged_cannot_reopen", {"merged_into": [messages.text("field.already_set")]})
     incident.reopen_count += 1
     incident.closed_at = None
     incident.resolved_at = None
@@ -199,10 +203,10 @@ def _reopen(user, incident, body, now):
 def _merge(user, incident, body, now):
     into_id = body.get("into_id")
     if into_id is None or into_id == incident.id:
-        raise Invalid("请指定要合并到的事件 / name the incident to merge into", {"into_id": ["required"]})
+        raise Invalid("incident.merge_target_required", {"into_id": [messages.text("field.required")]})
     target = service.get_visible(user, into_id, lock=True)
     if target.status not in OPEN_STATUSES or target.merged_into is not None:
-        raise Conflict("目标事件已结束 / the target incident is not open", {"into_id": [target.status]})
+        raise Conflict("incident.merge_target_closed", {"into_id": [target.status]})
     incident.merged_into = target.id
     incident.closed_at = now
     target.version += 1

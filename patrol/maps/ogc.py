@@ -54,10 +54,10 @@ def conformance():
 def _check_collection(user, name):
     if name not in ogc_queries.COLLECTIONS:
         names = ", ".join(ogc_queries.COLLECTIONS)
-        raise NotFound("没有该图层 / no such collection", {"collection": [f"one of {names}"]})
+        raise NotFound("map.no_such_collection", {"collection": [f"one of {names}"]})
     scope = map_scope(user)
     if name == "patrols" and scope.role == "department":
-        raise Forbidden("部门账号无权查看巡查 / departments do not see patrols")
+        raise Forbidden("map.departments_see_no_patrols")
     return scope
 
 
@@ -115,7 +115,7 @@ def parse_bbox(raw):
         minx, miny, maxx, maxy = values
         ok = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
     if not ok:
-        raise BadRequest("bbox 格式应为 minx,miny,maxx,maxy / bbox must be minx,miny,maxx,maxy", {"bbox": [raw]})
+        raise BadRequest("map.bbox_format", {"bbox": [raw]})
     return {"has_bbox": True, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
 
 
@@ -142,7 +142,7 @@ def parse_datetime(raw):
     else:
         start, end = _instant(start_text, end=False), _instant(start_text, end=True)
     if start is False or end is False or (not sep and start is None) or (start and end and start > end):
-        raise BadRequest("datetime 格式无效 / datetime must be RFC 3339 or an interval", {"datetime": [raw]})
+        raise BadRequest("map.datetime_format", {"datetime": [raw]})
     return {"t_start": start, "t_end": end}
 
 
@@ -197,7 +197,7 @@ def item(user, name, feature_id):
     params = {**scope.params(), **_empty_filters(), "fid": feature_id}
     row = db.session.execute(ogc_queries.one_sql(name), params).mappings().first()
     if row is None:
-        raise NotFound("要素不存在 / no such feature")
+        raise NotFound("map.no_such_feature")
     found = feature(name, row)
     found["links"] = [
         _link(public_url("ogc.Item", collection_id=name, feature_id=feature_id), "self", GEOJSON),

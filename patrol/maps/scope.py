@@ -32,7 +32,7 @@ def map_scope(user):
         return MapScope("", grids, user.id, None, user.role)
     prefix = area_prefix(user)
     if prefix == "":
-        raise Forbidden("账号未绑定区域 / your account is not bound to an area")
+        raise Forbidden("map.account_without_area")
     department = None
     if user.role == "department":
         department = user.department_id or -1

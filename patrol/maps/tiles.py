@@ -40,11 +40,11 @@ def tolerance_for(z):
 def check_address(layer, z, x, y):
     """404 for an unknown layer, 422 for a tile outside the pyramid."""
     if layer not in queries.LAYERS:
-        raise NotFound("没有该图层 / no such layer", {"layer": [f"one of {', '.join(queries.LAYERS)}"]})
+        raise NotFound("map.no_such_layer", {"layer": [f"one of {', '.join(queries.LAYERS)}"]})
     if not 0 <= z <= MAX_ZOOM:
-        raise Invalid("缩放级别超出范围 / zoom out of range", {"z": [f"0..{MAX_ZOOM}"]})
+        raise Invalid("map.zoom_out_of_range", {"z": [f"0..{MAX_ZOOM}"]})
     if not (0 <= x < 2**z and 0 <= y < 2**z):
-        raise Invalid("瓦片坐标超出范围 / tile column or row out of range", {"x": [f"0..{2**z - 1}"]})
+        raise Invalid("map.tile_out_of_range", {"x": [f"0..{2**z - 1}"]})
 
 
 def render_tile(user, layer, z, x, y, day=None):
@@ -52,7 +52,7 @@ def render_tile(user, layer, z, x, y, day=None):
     check_address(layer, z, x, y)
     scope = map_scope(user)
     if layer == "tracks" and scope.role == "department":
-        raise Forbidden("部门账号无权查看巡查轨迹 / departments do not see patrol tracks")
+        raise Forbidden("map.departments_see_no_tracks")
     day = day or today()
     extent = extent_for(z)
     params = {

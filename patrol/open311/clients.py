@@ -30,7 +30,7 @@ def checked_callback_url(url):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise Invalid(
-            "回调地址须为不含账号的 http(s) 地址 / callback_url must be an http(s) URL without credentials",
+            "request.callback_url_must_http",
             {"callback_url": ["invalid"]},
         )
     return url
@@ -40,7 +40,7 @@ def _checked_area(code):
     if not code:
         return None
     if db.session.execute(select(Area.id).where(Area.code == code)).scalar() is None:
-        raise Invalid(f"区域 {code} 不存在 / no area {code}", {"area_code": ["unknown"]})
+        raise Invalid("request.no_area", {"area_code": ["unknown"]}, code_value=code)
     return code
 
 
@@ -50,9 +50,9 @@ def create_client(user, name, callback_url=None, area_code=None, minutes_per_ord
         require_role(user, "admin")
     name = (name or "").strip()
     if not name:
-        raise Invalid("请填写名称 / name is required", {"name": ["required"]})
+        raise Invalid("request.name_required", {"name": ["required"]})
     if db.session.execute(select(Client.id).where(Client.name == name)).scalar() is not None:
-        raise Conflict(f"客户端 {name} 已存在 / a client named {name} exists", {"name": ["taken"]})
+        raise Conflict("request.client_named_exists", {"name": ["taken"]}, name=name)
     api_key = KEY_PREFIX + secrets.token_urlsafe(24)
     secret = secrets.token_urlsafe(32)
     client = Client(
@@ -75,7 +75,7 @@ def create_client(user, name, callback_url=None, area_code=None, minutes_per_ord
 def get_client(client_id):
     client = db.session.get(Client, client_id)
     if client is None:
-        raise NotFound("上级客户端不存在 / no such client")
+        raise NotFound("request.no_such_client")
     return client
 
 

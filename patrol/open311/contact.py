@@ -18,12 +18,12 @@ def reveal(user, incident_id, reason):
     require_role(user, *REVEAL_ROLES)
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("请填写查看原因 / give a reason", {"reason": ["required"]})
+        raise Invalid("request.give_reason", {"reason": ["required"]})
     incident = incidents.get_visible(user, incident_id)
     order = db.session.get(UpstreamRequest, incident.id)
     if order is None:
         raise Conflict(
-            "该事件不是上级工单 / this incident is not an upstream work order", {"source": [incident.source]}
+            "request.incident_not_upstream_work", {"source": [incident.source]}
         )
     contact = json.loads(crypto.decrypt(order.contact_enc)) if order.contact_enc else None
     audit.record(user, "open311.contact.reveal", "incident", incident.id, incident.grid_code, {"reason": reason})

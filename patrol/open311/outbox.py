@@ -222,11 +222,11 @@ def retry(user, delivery_ids):
     unknown = sorted(set(wanted) - {d.id for d in rows})
     if unknown:
         db.session.rollback()
-        raise Invalid("回传记录不存在 / no such deliveries", {"ids": unknown})
+        raise Invalid("request.no_such_deliveries", {"ids": unknown})
     delivered = [d.id for d in rows if d.status == "delivered"]
     if delivered:
         db.session.rollback()
-        raise Conflict("已送达，无需重发 / already delivered", {"ids": delivered})
+        raise Conflict("request.already_delivered", {"ids": delivered})
     now = utcnow()
     for delivery in rows:
         delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, now

@@ -10,6 +10,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.extensions import db
@@ -29,7 +30,7 @@ ATTRIBUTES = [
         "code": "upstream_id",
         "datatype": "string",
         "required": True,
-        "datatype_description": "工单编号，最长 100 个字符 / the work order's id upstream, at most 100 characters",
+        "datatype_description": messages.text("request.work_order_s_id"),
         "order": 1,
         "description": "上级工单编号 / upstream work-order id",
         "values": [],
@@ -226,5 +227,5 @@ def _by_upstream_id(client, upstream_id):
 
 
 def post_answer(order, created):
-    notice = "已受理，转网格处置 / accepted, passed to the grid" if created else "重复工单 / already received"
+    notice = messages.text("request.accepted_passed_grid") if created else messages.text("request.already_received")
     return [{"service_request_id": str(order.incident_id), "service_notice": notice, "account_id": None}]

@@ -67,7 +67,7 @@ def _parse(data):
     try:
         return gpxpy.parse(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, gpxpy.gpx.GPXException, ValueError) as exc:
-        raise Invalid("不是有效的 GPX 文件 / not a valid GPX file", {"file": [str(exc)[:200]]}) from None
+        raise Invalid("patrol.invalid_gpx_file", {"file": [str(exc)[:200]]}) from None
 
 
 def _segments(gpx, skipped):
@@ -87,7 +87,7 @@ def _segments(gpx, skipped):
         timed = route.points and all(point.time is not None for point in route.points)
         skipped.append({"route": str(r), "reason": "route" if timed else "untimed"})  # a plan, not a walk
     if total > MAX_GPX_POINTS:
-        raise Invalid(f"GPX 点数超过 {MAX_GPX_POINTS} / too many points", {"file": ["too many points"]})
+        raise Invalid("patrol.too_many_points", {"file": ["too many points"]}, max_gpx_points=MAX_GPX_POINTS)
     return sorted(found, key=lambda segment: segment.start)
 
 
@@ -151,7 +151,7 @@ def import_gpx(user, data):
     skipped = []
     segments = _segments(_parse(data), skipped)
     if not segments:
-        raise Invalid("GPX 文件没有带时间的轨迹 / the GPX file holds no timed track", {"file": ["no timed track"]})
+        raise Invalid("patrol.gpx_file_holds_no", {"file": ["no timed track"]})
     placed = []
     for segment in segments:
         reason = _place(user, segment)
@@ -165,7 +165,7 @@ def import_gpx(user, data):
         try:
             columns = parse_points(group.rows, MAX_GPX_POINTS)
         except ValidationError as exc:
-            raise Invalid("GPX 轨迹点无效 / invalid GPX points", {"file": {labels: exc.messages}}) from None
+            raise Invalid("patrol.invalid_gpx_points", {"file": {labels: exc.messages}}) from None
         if outside_fix_window(columns.first_time(), columns.last_time()) is not None:
             skipped.append({"segment": labels, "reason": "outside_fix_window"})
             continue

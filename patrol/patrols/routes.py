@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
+from patrol import messages
 from patrol.auth import current_user
 from patrol.errors import BadRequest, Invalid
 from patrol.patrols import gpx_import, rules, service, stats, trackers
@@ -37,7 +38,7 @@ def _json_body():
     try:
         return orjson.loads(request.get_data(cache=False))
     except orjson.JSONDecodeError:
-        raise BadRequest("请求体不是有效的 JSON / the body is not valid JSON") from None
+        raise BadRequest("patrol.body_not_valid_json") from None
 
 
 @blp.route("")
@@ -88,7 +89,7 @@ class PatrolPoints(MethodView):
         try:
             batch = PointsBatch().load(_json_body())
         except ValidationError as exc:
-            raise Invalid("定位点无效 / invalid points", exc.messages) from None
+            raise Invalid("patrol.invalid_points", exc.messages) from None
         return service.add_points(user, patrol_id, batch["points"])
 
 
@@ -109,7 +110,7 @@ class PatrolGpxImport(MethodView):
         """Import a GPX file (multipart field `file`): one patrol per track segment inside a shift."""
         upload = request.files.get("file")
         if upload is None:
-            raise Invalid("缺少 GPX 文件 / multipart field 'file' is required", {"file": ["required"]})
+            raise Invalid("patrol.gpx_file_required", {"file": [messages.text("field.required")]})
         return gpx_import.import_gpx(current_user(), upload.read())
 
 

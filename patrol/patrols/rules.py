@@ -52,7 +52,7 @@ def shift_for(moment: datetime, rules):
 def _rule_area(area_id):
     area = db.session.get(Area, area_id)
     if area is None or area.level not in ("street", "community"):
-        raise NotFound("街道或社区不存在 / no such street or community")
+        raise NotFound("patrol.no_such_street_or_community")
     return area
 
 
@@ -60,7 +60,7 @@ def get_rules(user, area_id):
     """The effective rules of an area in the caller's scope, and the overrides set on it."""
     area = db.session.get(Area, area_id)
     if area is None or not (_is_above(user, area) or _covers(user, area)):
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("patrol.no_such_area")
     return get_rules_unscoped(area)
 
 
@@ -83,7 +83,7 @@ def set_rules(user, area_id, changes):
         require_role(user, "admin")
     area = _rule_area(area_id)
     if user is not None and not covers_code(user, area.code):
-        raise Forbidden("该区域不在您的管辖范围内 / this area is outside your area")
+        raise Forbidden("patrol.area_outside_yours")
     row = db.session.execute(select(PatrolRule).where(PatrolRule.area_id == area.id)).scalar_one_or_none()
     if row is None:
         row = PatrolRule(area_id=area.id, area_code=area.code)
@@ -123,6 +123,6 @@ def _check_windows(rules):
     if not (rules["am_start"] < rules["am_end"] <= rules["pm_start"] < rules["pm_end"]):
         db.session.rollback()
         raise Invalid(
-            "班次时段须为 上午开始 < 上午结束 ≤ 下午开始 < 下午结束 / shift windows must be ordered am < pm",
+            "patrol.shift_windows_order",
             {"windows": [str(rules[k]) for k in ("am_start", "am_end", "pm_start", "pm_end")]},
         )

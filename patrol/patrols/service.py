@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.auth.scope import require_role, require_track_reader, visible_grid_ids, worker_grid_ids
@@ -29,7 +30,7 @@ def fix_time_refused(first, last, field="points"):
     """422 when fix times from `first` to `last` fall outside the accepted window (settings.fix_window)."""
     problem = outside_fix_window(first, last)
     if problem is not None:
-        raise Invalid("定位时间超出可接受范围 / fix time outside the accepted window", {field: [problem]})
+        raise Invalid("patrol.fix_time_outside_accepted", {field: [problem]})
 
 
 def holds_grid(user, grid_id, day):
@@ -39,7 +40,7 @@ def holds_grid(user, grid_id, day):
 
 def _check_start_time(started_at):
     if outside_fix_window(started_at, started_at) is not None:
-        raise Invalid("开始时间不合理 / start time is too far from now", {"started_at": ["out of range"]})
+        raise Invalid("patrol.start_time_too_far", {"started_at": ["out of range"]})
 
 
 def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
@@ -51,7 +52,7 @@ def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
     _check_start_time(started_at)
     day = local_date(started_at)
     if not holds_grid(user, grid_id, day):
-        raise Forbidden("该网格未分配给您 / this grid is not assigned to you", {"grid_id": grid_id})
+        raise Forbidden("patrol.grid_not_assigned", {"grid_id": grid_id})
     grid = db.session.get(Area, grid_id)
     shift, _ = shift_for(started_at, effective_rules(grid.code))
     patrol = Patrol(
@@ -75,7 +76,7 @@ def start_patrol(user, patrol_id, grid_id, started_at, source="pwa"):
 
 def _replayed(user, patrol, grid_id):
     same = patrol.worker_id == user.id and patrol.grid_id == grid_id
-    message = "该巡查编号已被使用 / this patrol id is already used for another patrol"
+    message = messages.text("patrol.patrol_id_already_used")
     return replay_or_conflict(patrol, same, message, {"id": str(patrol.id)})
 
 
@@ -86,7 +87,7 @@ def own_patrol(user, patrol_id, lock=False):
         query = query.with_for_update()
     patrol = db.session.execute(query).scalar_one_or_none()
     if patrol is None:
-        raise NotFound("巡查不存在 / no such patrol")
+        raise NotFound("patrol.no_such_patrol")
     return patrol
 
 
@@ -94,7 +95,7 @@ def _check_fix_times(patrol, columns: PointColumns):
     first, last = columns.first_time(), columns.last_time()
     earliest = patrol.started_at - timedelta(hours=setting("PATROL_MAX_FIX_BEFORE_START_H"))
     if first < earliest:
-        raise Invalid("定位时间早于巡查开始过久 / fixes long before the patrol started", {"points": ["fix time"]})
+        raise Invalid("patrol.fixes_long_before_patrol", {"points": ["fix time"]})
     fix_time_refused(first, last)
     return first, last
 
@@ -105,10 +106,10 @@ def add_points(user, patrol_id, points):
         try:
             points = parse_points(points, setting("PATROL_MAX_POINTS"))
         except ValidationError as exc:
-            raise Invalid("定位点无效 / invalid points", {"points": exc.messages}) from None
+            raise Invalid("patrol.invalid_points", {"points": exc.messages}) from None
     patrol = patrol_for_batch(user.id, patrol_id)
     if patrol is None:
-        raise NotFound("巡查不存在 / no such patrol")
+        raise NotFound("patrol.no_such_patrol")
     first, last = _check_fix_times(patrol, points)
     # This transaction has not touched track_point, so it holds no lock that creating a partition waits for.
     ensure_partitions(first, last)
@@ -126,7 +127,7 @@ def finish_patrol(user, patrol_id, ended_at):
         db.session.commit()
         return patrol, False
     if ended_at < patrol.started_at or outside_fix_window(ended_at, ended_at) is not None:
-        raise Invalid("结束时间不合理 / end time before the start or in the future", {"ended_at": ["out of range"]})
+        raise Invalid("patrol.end_time_before_start", {"ended_at": ["out of range"]})
     patrol.ended_at = ended_at
     db.session.flush()
     queries.refresh_figures([patrol.id])
@@ -175,7 +176,7 @@ def get_patrol(user, patrol_id):
     """One patrol in the caller's scope; 404 otherwise."""
     patrol = db.session.execute(_scope(user, select(Patrol).where(Patrol.id == patrol_id))).scalar_one_or_none()
     if patrol is None:
-        raise NotFound("巡查不存在 / no such patrol")
+        raise NotFound("patrol.no_such_patrol")
     return _up_to_date([patrol])[0]
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import area_prefix, covers_code, require_track_reader
 from patrol.errors import Invalid, NotFound
@@ -11,16 +12,10 @@ from patrol.extensions import db
 from patrol.tabular import Column, as_dates, table_response
 
 MAX_DAYS = 366
-REASON_ZH = {
-    "no_patrol": "未巡查",
-    "outside_window": "不在班次时段",
-    "not_finished": "未结束",
-    "no_track": "无有效轨迹",
-    "too_short": "时长不足",
-    "mostly_outside": "多在网格外",
-    "low_coverage": "覆盖不足",
-}
-SHIFT_ZH = {"am": "上午", "pm": "下午"}
+# Chinese labels from the catalogue (the ``*_zh`` fields and report text stay Chinese).
+REASONS = ("no_patrol", "outside_window", "not_finished", "no_track", "too_short", "mostly_outside", "low_coverage")
+REASON_ZH = messages.labels("patrol_reason", "zh-CN", REASONS)
+SHIFT_ZH = messages.labels("shift", "zh-CN", ("am", "pm"))
 
 # Per group: its key and name, and how many grid-days it must cover.
 _REQUIRED = {
@@ -131,7 +126,7 @@ def _scope_prefix(user, area_id):
         return area_prefix(user) or ""
     area = db.session.get(Area, area_id)
     if area is None or (user.role != "worker" and not covers_code(user, area.code)):
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("patrol.no_such_area")
     return area.code
 
 
@@ -141,7 +136,7 @@ def compliance_rows(user, date_from, date_to, area_id=None, group_by="grid"):
 
     require_track_reader(user)
     if date_to < date_from or (date_to - date_from) > timedelta(days=MAX_DAYS):
-        raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
+        raise Invalid("patrol.invalid_date_range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
     if user.role != "worker" and area_prefix(user) == "":
         return []  # an area-bound account without an area sees nothing
     prefix = _scope_prefix(user, area_id) if user.role != "worker" or area_id else ""

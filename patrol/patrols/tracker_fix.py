@@ -32,7 +32,7 @@ class FixMeta:
 
 
 def malformed(reason):
-    return BadRequest(f"定位数据无效 / malformed fix: {reason}", {"fix": [reason]})
+    return BadRequest("patrol.malformed_fix_2", {"fix": [reason]}, reason=reason)
 
 
 def _number(value, name, required=False):
@@ -128,7 +128,7 @@ def parse_fix(params, body):
     """(device key, [t_ms, lon, lat, accuracy m, speed m/s, heading], FixMeta) from any client's request."""
     key, row, meta = _from_json(body, params) if body is not None else _from_params(params)
     if not isinstance(key, str) or not key:
-        raise BadRequest("未知设备 / unknown device", {"id": ["device id required"]})
+        raise BadRequest("patrol.unknown_device", {"id": ["device id required"]})
     if row[4] is not None and row[4] < 0:  # trackers send -1 for "unknown"
         row[4] = None
     if row[5] is not None and row[5] < 0:

@@ -91,7 +91,7 @@ def receive_fix(params, body):
     user_id = db.session.execute(_DEVICE_SEEN, {**seen, "charging": meta.charging}).scalar()
     if user_id is None:
         db.session.rollback()
-        raise BadRequest("未知设备 / unknown device", {"id": ["unknown device"]})
+        raise BadRequest("patrol.unknown_device", {"id": ["unknown device"]})
     db.session.commit()  # the device status; and no transaction holds a lock a new partition waits for
     ensure_partitions(fix, fix)
     tracker_patrols.lock_worker(user_id)

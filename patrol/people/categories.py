@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from patrol import fields as bounded
+from patrol import messages
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,23 @@ class Category:
 
 
 GUARDIAN = ExtraField("guardian", "监护人")
+
+
+def _label(code):
+    """A category's Chinese label, from the catalogue (``people_category.<code>``; it heads the ledger columns)."""
+    return messages.text(f"people_category.{code}", "zh-CN")
+
+
 CATEGORIES = (
     Category(
         "released_prisoner",
-        "刑满释放人员",
+        _label("released_prisoner"),
         "special",
         (ExtraField("release_date", "释放日期", "date", True), ExtraField("original_offence", "原罪名")),
     ),
     Category(
         "community_correction",
-        "社区矫正人员",
+        _label("community_correction"),
         "special",
         (
             ExtraField("correction_type", "矫正类别", "choice", True, ("管制", "缓刑", "假释", "暂予监外执行")),
@@ -46,13 +54,13 @@ CATEGORIES = (
     ),
     Category(
         "severe_mental_disorder",
-        "严重精神障碍患者",
+        _label("severe_mental_disorder"),
         "special",
         (ExtraField("risk_level", "危险性评估等级", "int", True, minimum=0, maximum=5), GUARDIAN),
     ),
     Category(
         "drug_user",
-        "吸毒人员",
+        _label("drug_user"),
         "special",
         (
             ExtraField(
@@ -60,10 +68,10 @@ CATEGORIES = (
             ),
         ),
     ),
-    Category("aids_risk", "艾滋病危险人员", "special", (ExtraField("follow_up_org", "随访机构"),)),
+    Category("aids_risk", _label("aids_risk"), "special", (ExtraField("follow_up_org", "随访机构"),)),
     Category(
         "key_youth",
-        "重点青少年",
+        _label("key_youth"),
         "special",
         (
             GUARDIAN,
@@ -77,12 +85,15 @@ CATEGORIES = (
         ),
     ),
     Category(
-        "elderly_alone", "独居/空巢老人", "care", (ExtraField("living", "居住情况", "choice", False, ("独居", "空巢")),)
+        "elderly_alone",
+        _label("elderly_alone"),
+        "care",
+        (ExtraField("living", "居住情况", "choice", False, ("独居", "空巢")),),
     ),
-    Category("left_behind_child", "留守儿童", "care", (GUARDIAN, ExtraField("school", "就读学校"))),
+    Category("left_behind_child", _label("left_behind_child"), "care", (GUARDIAN, ExtraField("school", "就读学校"))),
     Category(
         "disabled",
-        "残疾人",
+        _label("disabled"),
         "care",
         (
             ExtraField(
@@ -93,7 +104,7 @@ CATEGORIES = (
     ),
     Category(
         "hardship_family",
-        "困难家庭",
+        _label("hardship_family"),
         "care",
         (ExtraField("assistance_type", "救助类型", "choice", False, ("低保", "特困", "低边", "临时救助")),),
     ),
@@ -144,7 +155,7 @@ SCHEMAS = {c.code: _schema(c) for c in CATEGORIES}
 def validate_extra(code, extra):
     """The category's extra fields, validated by its schema, as JSON-ready values."""
     if code not in BY_CODE:
-        raise ValidationError(f"未知类别 / unknown category {code!r}")
+        raise ValidationError(messages.text("people.unknown_category", code_value=code))
     schema = SCHEMAS[code]
     loaded = schema.load(extra or {})
     return {k: v for k, v in schema.dump(loaded).items() if v is not None}

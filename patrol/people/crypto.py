@@ -25,7 +25,7 @@ class PiiKeyError(ServiceUnavailable):
     """A PII key is missing or malformed, or a ciphertext names a key we do not hold (503, logged)."""
 
     def __init__(self, message):
-        super().__init__(f"个人信息密钥配置错误 / personal-data key problem: {message}", retry_after=60)
+        super().__init__("people.pii_key_problem", retry_after=60, detail=message)
 
 
 class PiiKey:

@@ -31,9 +31,8 @@ def admit(user):
         db.session.rollback()
         retry_after = max(1, int((done[1] + WINDOW - utcnow()).total_seconds()) + 1)
         raise TooManyRequests(
-            f"试导入过于频繁（每小时最多 {limit} 次），请稍后再试 / too many dry runs (at most {limit} an hour), "
-            "try again later",
-            retry_after,
+            "people.too_many_dry_runs",
+            retry_after, limit=limit,
         )
     audit.record(user, ACTION, "person", None, area_prefix(user) or None, {"limit_per_hour": limit})
     db.session.commit()

@@ -36,7 +36,7 @@ def registered_elsewhere(user, number, visible_clause, except_id=None):
     )
     if visible:
         raise Conflict(
-            "该身份证号已登记 / a person with this ID number is already registered", {"person_id": min(visible)}
+            "people.person_id_number_already", {"person_id": min(visible)}
         )
     return others
 
@@ -116,21 +116,21 @@ def resolve(user, duplicate_id, data):
     """keep_both (two real records), or keep_one: the other record is deactivated. Audited."""
     rows = _rows(user, duplicate_id=duplicate_id, lock=True)
     if not rows:
-        raise NotFound("重复登记记录不存在 / no such duplicate")
+        raise NotFound("people.no_such_duplicate")
     duplicate, person, other = rows[0]
     if duplicate.resolved_at is not None:
-        raise Conflict("该重复登记已处理 / this duplicate is already resolved", {"resolution": [duplicate.resolution]})
+        raise Conflict("people.duplicate_already_resolved", {"resolution": [duplicate.resolution]})
     kept = data.get("keep_person_id")
     if data["resolution"] == "keep_one":
         if kept not in (person.id, other.id):
             raise Invalid(
-                "须指定保留其中一条记录 / keep_person_id must be one of the two records", {"keep_person_id": [kept]}
+                "people.keep_person_id_must", {"keep_person_id": [kept]}
             )
         dropped = other if kept == person.id else person
         dropped.active = False
         dropped.updated_at = func.now()
     elif kept is not None:
-        raise Invalid("保留双方时不指定 keep_person_id / keep_both takes no keep_person_id", {"keep_person_id": [kept]})
+        raise Invalid("people.keep_both_takes_no", {"keep_person_id": [kept]})
     duplicate.resolution, duplicate.kept_person_id = data["resolution"], kept
     duplicate.note, duplicate.resolved_by, duplicate.resolved_at = data.get("note"), user.id, utcnow()
     audit.record(

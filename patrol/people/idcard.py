@@ -3,6 +3,8 @@
 import re
 from datetime import date
 
+from patrol import messages
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 PROVINCES = {
@@ -31,17 +33,17 @@ def validate(raw, today=None):
     """Normalised ID number, or IdNumberError (shape, region, birth date, check digit)."""
     number = normalize(raw)
     if not _SHAPE.fullmatch(number):
-        raise IdNumberError("身份证号应为18位 / the ID number must have 18 characters (17 digits and a check digit)")
+        raise IdNumberError(messages.text("people.id_number_length"))
     if number[:2] not in PROVINCES:
-        raise IdNumberError("身份证号地区码无效 / the region code of the ID number is invalid")
+        raise IdNumberError(messages.text("people.id_number_region_code"))
     try:
         born = birth_date(number)
     except ValueError:
-        raise IdNumberError("身份证号中的出生日期无效 / the birth date in the ID number is invalid") from None
+        raise IdNumberError(messages.text("people.id_number_birth_date_invalid")) from None
     if born > (today or date.today()) or born.year < 1880:
-        raise IdNumberError("身份证号中的出生日期无效 / the birth date in the ID number is invalid")
+        raise IdNumberError(messages.text("people.id_number_birth_date_invalid"))
     if check_char(number[:17]) != number[17]:
-        raise IdNumberError("身份证号校验位错误 / the check digit of the ID number is wrong")
+        raise IdNumberError(messages.text("people.id_number_check_digit"))
     return number
 
 
@@ -78,5 +80,5 @@ def normalize_phone(raw):
     """A mobile (11 digits) or landline (0571-88886666) number without spaces, or ValueError."""
     phone = re.sub(r"[\s()]", "", str(raw)).removeprefix("+86")
     if not _PHONE.fullmatch(phone):
-        raise ValueError("电话号码格式不正确 / the phone number must be a mobile or landline number")
+        raise ValueError(messages.text("people.phone_invalid"))
     return phone

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from shapely.geometry import Point
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
@@ -118,7 +119,7 @@ def _read_rows(stream):
         header = next(rows, None) or ()
         keys = [LABEL_TO_KEY.get((_text(h) or "").rstrip("*")) for h in header]
         header_problems = [
-            {"row": 1, "column": label, "reason": "缺少必填列 / required column missing"}
+            {"row": 1, "column": label, "reason": messages.text("people.required_column_missing")}
             for key, label, required, _ in BASE_COLUMNS
             if required and key not in keys
         ]
@@ -128,7 +129,7 @@ def _read_rows(stream):
                 continue
             if len(found) >= MAX_ROWS:
                 raise Invalid(
-                    f"一次最多导入 {MAX_ROWS} 行 / at most {MAX_ROWS} rows per import", {"file": ["too many rows"]}
+                    "people.too_many_rows", {"file": [messages.text("field.too_many_rows")]}, max_rows=MAX_ROWS
                 )
             found.append(LedgerRow(number, {k: v for k, v in zip(keys, values, strict=False) if k}))
         return header_problems, found
@@ -140,14 +141,14 @@ def _parse_basic(row):
     values, parsed = row.values, row.parsed
     parsed["name"] = _text(values.get("name"))
     if not parsed["name"]:
-        row.problem("name", "姓名必填 / name is required")
+        row.problem("name", messages.text("people.name_required"))
     elif len(parsed["name"]) > 50:
-        row.problem("name", "姓名过长 / name is longer than 50 characters")
+        row.problem("name", messages.text("people.name_too_long"))
     raw_id = values.get("id_number")
     if isinstance(raw_id, float):
-        row.problem("id_number", "身份证号须以文本格式填写 / enter the ID number as text, not as a number")
+        row.problem("id_number", messages.text("people.id_number_as_text"))
     elif not _text(raw_id):
-        row.problem("id_number", "身份证号必填 / ID number is required")
+        row.problem("id_number", messages.text("people.id_number_required"))
     else:
         try:
             parsed["id_number"] = idcard.validate(_text(raw_id))
@@ -165,21 +166,21 @@ def _parse_basic(row):
     if level:
         parsed["attention_level"] = ATTENTION_BY_LABEL.get(level) or (int(level) if level in ("1", "2", "3") else None)
         if parsed["attention_level"] is None:
-            row.problem("attention_level", "关注等级应为 一般/关注/重点 / attention level must be 一般, 关注 or 重点")
+            row.problem("attention_level", messages.text("people.attention_level_invalid"))
 
 
 def _parse_location(row, prefix):
     try:
         lon, lat = float(row.values.get("lon")), float(row.values.get("lat"))
     except (TypeError, ValueError):
-        row.problem("lon", "经纬度必填且须为数字 / longitude and latitude must be numbers")
+        row.problem("lon", messages.text("people.coordinates_required"))
         return
     if not (lon == lon and lat == lat) or not in_china(lon, lat):
-        row.problem("lon", "经纬度超出范围 / the coordinates are outside China")
+        row.problem("lon", messages.text("people.coordinates_outside_china"))
         return
     grid_id = grid_at(lon, lat, code_prefix=prefix)
     if grid_id is None:
-        row.problem("lon", "位置不在本辖区网格内 / the location is outside the grids of your area")
+        row.problem("lon", messages.text("people.row_location_outside_area"))
         return
     row.parsed["location"] = Point(lon, lat)
     row.parsed["grid_id"] = grid_id
@@ -202,13 +203,13 @@ def _cell_value(value, kind):
 def _parse_categories(row):
     labels = [part for part in re.split(r"[、,，;；\s]+", _text(row.values.get("categories")) or "") if part]
     if not labels:
-        row.problem("categories", "人员类别必填 / at least one category is required")
+        row.problem("categories", messages.text("people.category_required"))
         return
     checked = {}
     for label in labels:
         category = cats.BY_LABEL.get(label) or cats.BY_CODE.get(label)
         if category is None:
-            row.problem("categories", f"未知人员类别“{label}” / unknown category")
+            row.problem("categories", messages.text("people.unknown_category_label", label=label))
             continue
         extra = {
             f.key: _cell_value(row.values[f.key], f.kind)
@@ -218,8 +219,8 @@ def _parse_categories(row):
         try:
             checked[category.code] = cats.validate_extra(category.code, extra)
         except ValidationError as exc:
-            for key, messages in exc.messages.items():
-                row.problem(key, f"{category.label}：{'；'.join(map(str, messages))}")
+            for key, problems in exc.messages.items():
+                row.problem(key, f"{category.label}：{'；'.join(map(str, problems))}")
     row.parsed["categories"] = checked
 
 
@@ -236,7 +237,7 @@ def parse(stream, user):
         _parse_categories(row)
         number = row.parsed.get("id_number")
         if number in seen:
-            row.problem("id_number", f"与第{seen[number]}行身份证号重复 / same ID number as row {seen[number]}")
+            row.problem("id_number", messages.text("people.duplicate_id_number_row", seen=seen[number]))
         elif number:
             seen[number] = row.row
     _match_registered(user, rows, list(seen))
@@ -323,9 +324,7 @@ def import_ledger(user, stream, dry_run=True):
         db.session.rollback()
         if dry_run:
             return result
-        raise Invalid(
-            f"导入被拒绝：{len(problems)} 个问题 / import refused: {len(problems)} problem(s)", {"rows": problems}
-        )
+        raise Invalid("people.import_refused", {"rows": problems}, count=len(problems))
     grids = {
         g.id: g
         for g in db.session.execute(db.select(Area).where(Area.id.in_({r.parsed["grid_id"] for r in rows}))).scalars()

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.errors import Invalid
 from patrol.extensions import db
 from patrol.people import crypto, idcard
@@ -15,9 +16,9 @@ def checked_id_number(raw, gender=None, birth_date=None, field="id_number"):
     except idcard.IdNumberError as exc:
         raise Invalid(str(exc), {field: [str(exc)]}) from None
     if gender is not None and gender != idcard.gender(number):
-        raise Invalid("性别与身份证号不符 / gender does not match the ID number", {"gender": ["mismatch"]})
+        raise Invalid("people.gender_mismatch", {"gender": [messages.text("field.mismatch")]})
     if birth_date is not None and birth_date != idcard.birth_date(number):
-        raise Invalid("出生日期与身份证号不符 / birth date does not match the ID number", {"birth_date": ["mismatch"]})
+        raise Invalid("people.birth_date_mismatch", {"birth_date": [messages.text("field.mismatch")]})
     return number
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth.models import User
@@ -45,7 +46,7 @@ def visit_stats(user, from_day=None, to_day=None, area_id=None, group_by="catego
     to_day = to_day or today()
     from_day = from_day or to_day - timedelta(days=29)
     if from_day > to_day:
-        raise Invalid("开始日期晚于结束日期 / from is after to", {"from": ["after to"]})
+        raise Invalid("people.from_after_to", {"from": [messages.text("field.after_to")]})
     prefix = service.area_in_scope(user, area_id).code if area_id is not None else ""
     rows = queries.visit_stats(scope, prefix, group_by, from_day, to_day, today())
     labels = _labels(group_by, [r.key for r in rows])

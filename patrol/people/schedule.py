@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.audit import service as audit
 from patrol.auth.scope import require_role
 from patrol.errors import Invalid
@@ -63,7 +64,7 @@ def due_list(user, area_id=None, within_days=7, lon=None, lat=None, limit=500):
     origin = None
     if lon is not None and lat is not None:
         if not in_china(lon, lat):
-            raise Invalid("位置不在中国境内 / lon/lat is outside China", {"lon": ["outside China"]})
+            raise Invalid("people.location_outside_china", {"lon": [messages.text("field.outside_china")]})
         origin = (lon, lat)
     day = today()
     rows = queries.due_rows(

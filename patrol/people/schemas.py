@@ -3,13 +3,14 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from patrol import fields as bounded
+from patrol import messages
 from patrol.geo import geometry_field
 from patrol.people.categories import CODES
 
 METHODS = ("入户", "电话", "视频", "其他")
 CONDITIONS = ("正常", "需关注", "异常")
 FORMATS = ("json", "csv", "xlsx")
-DB_ID = validate.Range(min=1, max=2**31 - 1, error="编号超出范围 / id out of range")
+DB_ID = validate.Range(min=1, max=2**31 - 1, error=messages.text("people.id_out_range"))
 
 
 class PersonCategoryIn(Schema):
@@ -20,7 +21,7 @@ class PersonCategoryIn(Schema):
 def _unique_categories(items):
     codes = [c["category"] for c in items]
     if len(codes) != len(set(codes)):
-        raise ValidationError("类别重复 / a category is listed twice")
+        raise ValidationError(messages.text("people.category_listed_twice"))
 
 
 class PersonIn(Schema):
@@ -48,7 +49,7 @@ class PersonIn(Schema):
     @validates_schema
     def _located(self, data, **kwargs):
         if data.get("location") is None and data.get("grid_id") is None:
-            raise ValidationError("需要位置或网格 / give a location or a grid_id", "location")
+            raise ValidationError(messages.text("people.location_or_grid_required"), "location")
 
 
 class PersonPatch(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import ValidationError
 from sqlalchemy import false, select
 
+from patrol import messages
 from patrol.areas.models import Area, GridAssignment
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
@@ -57,7 +58,7 @@ def get_person(user, person_id, lock=False):
         query = query.with_for_update(of=Person)
     person = db.session.execute(query).scalar_one_or_none()
     if person is None:
-        raise NotFound("人员不存在 / no such person")
+        raise NotFound("people.no_such_person")
     return person
 
 
@@ -67,7 +68,7 @@ def area_in_scope(user, area_id):
 
     area = db.session.execute(select(Area).where(Area.id == area_id, visible_area_clause(user))).scalar_one_or_none()
     if area is None:
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("people.no_such_area")
     return area
 
 
@@ -135,7 +136,7 @@ def _checked_categories(items):
         except ValidationError as exc:
             problems[item["category"]] = exc.messages
     if problems:
-        raise Invalid("类别附加信息不正确 / category details are invalid", {"categories": problems})
+        raise Invalid("people.category_details_invalid", {"categories": problems})
     return checked
 
 
@@ -145,13 +146,11 @@ def resolve_grid(user, location=None, grid_id=None):
     if location is not None:
         found = grid_at(location.x, location.y, code_prefix=prefix)
         if found is None:
-            raise Invalid(
-                "位置不在您辖区的网格内 / the location is not in a grid of your area", {"location": ["outside"]}
-            )
+            raise Invalid("people.location_outside_area", {"location": [messages.text("field.outside")]})
         grid_id = found
     grid = db.session.get(Area, grid_id)
     if grid is None or grid.level != "grid" or (prefix is not None and not grid.code.startswith(prefix)):
-        raise Invalid("网格不存在或不在您的辖区 / no such grid in your area", {"grid_id": ["unknown grid"]})
+        raise Invalid("people.no_such_grid", {"grid_id": [messages.text("field.unknown_grid")]})
     return grid
 
 
@@ -168,7 +167,7 @@ def _checked_workers(user, grid, worker_ids):
     found = {w.id for w in workers if w.role == "worker" and w.active and w.area and grid.code.startswith(w.area.code)}
     missing = sorted(set(worker_ids) - found)
     if missing:
-        raise Invalid("负责人须为本社区在岗网格员 / responsible workers must be active workers of the community",
+        raise Invalid("people.responsible_workers_invalid",
                       {"worker_ids": missing})  # fmt: skip
     return sorted(found)
 
@@ -208,9 +207,9 @@ def create_person(user, data):
     phone = pii.checked_phone(data["phone"]) if data.get("phone") else None
     checked = _checked_categories(data["categories"])
     if not data["name"].strip():
-        raise Invalid("姓名不能为空 / name is required", {"name": ["blank"]})
+        raise Invalid("people.name_blank", {"name": [messages.text("field.blank")]})
     if data.get("registered_on") and data["registered_on"] > today():
-        raise Invalid("登记日期不能晚于今天 / registered_on is in the future", {"registered_on": ["in the future"]})
+        raise Invalid("people.registered_in_future", {"registered_on": [messages.text("field.in_future")]})
     grid = resolve_grid(user, data.get("location"), data.get("grid_id"))
     duplicates.lock_registry()
     elsewhere = duplicates.registered_elsewhere(user, number, scope_clause(user))
@@ -290,7 +289,7 @@ def reveal(user, person_id, reason):
     """Full ID number and phone for one person, with a reason, audited (community admin and up)."""
     require_role(user, *roles.STAFF)
     if not reason or len(reason.strip()) < 2:
-        raise Invalid("查看原文须填写事由 / a reason is required", {"reason": ["required"]})
+        raise Invalid("people.reason_required", {"reason": [messages.text("field.required")]})
     person = get_person(user, person_id)
     values = pii.revealed(person)
     audit.record(user, "people.reveal", "person", person.id, person.area_code, {"reason": reason.strip()})
@@ -306,4 +305,4 @@ def refuse_worker_export(user, unmasked, reason):
     if unmasked:
         require_role(user, *roles.STAFF)
         if not reason:
-            raise Forbidden("导出原文须填写事由 / an unmasked export needs a reason", {"reason": ["required"]})
+            raise Forbidden("people.export_reason_required", {"reason": [messages.text("field.required")]})

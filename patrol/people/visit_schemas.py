@@ -3,11 +3,12 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from patrol import fields as bounded
+from patrol import messages
 from patrol.geo import geometry_field
 from patrol.people.categories import CODES
 from patrol.people.schemas import CONDITIONS, DB_ID, FORMATS, METHODS
 
-PHOTO_ID = validate.Regexp(r"^[0-9a-f]{64}$", error="照片编号应为64位十六进制 / a photo id is a SHA-256 hex digest")
+PHOTO_ID = validate.Regexp(r"^[0-9a-f]{64}$", error=messages.text("people.photo_id_format"))
 
 
 class VisitIncidentIn(Schema):
@@ -32,7 +33,7 @@ class VisitIn(Schema):
     @validates_schema
     def _incident_only_when_abnormal(self, data, **kwargs):
         if data.get("incident") and data.get("condition") != "异常":
-            raise ValidationError("只有异常走访可以上报事件 / only an abnormal visit reports an incident", "incident")
+            raise ValidationError(messages.text("people.incident_needs_abnormal_visit"), "incident")
 
 
 class VisitOut(Schema):

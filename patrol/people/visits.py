@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.auth import roles
 from patrol.errors import Invalid, NotFound, replay_or_conflict
 from patrol.extensions import db
@@ -31,16 +32,16 @@ def _checked_patrol(user, patrol_id):
         return patrol_id
     facts = patrols.patrol_facts(patrol_id)
     if facts is not None and facts["worker_id"] != user.id:
-        raise Invalid("该巡查不是您的 / that patrol is not yours", {"patrol_id": ["another worker's patrol"]})
+        raise Invalid("people.patrol_not_yours", {"patrol_id": ["another worker's patrol"]})
     return patrol_id
 
 
 def _checked_time(visited_at):
     now = utcnow()
     if visited_at > now + timedelta(minutes=10):
-        raise Invalid("走访时间不能晚于现在 / visited_at is in the future", {"visited_at": ["in the future"]})
+        raise Invalid("people.visited_in_future", {"visited_at": [messages.text("field.in_future")]})
     if visited_at < now - MAX_AGE:
-        raise Invalid("走访时间过早 / visited_at is more than 90 days ago", {"visited_at": ["too old"]})
+        raise Invalid("people.visited_too_long_ago", {"visited_at": [messages.text("field.too_old")]})
 
 
 def visit_view(visit, person=None):
@@ -53,7 +54,7 @@ def _replay(user, visit):
     replay_or_conflict(
         visit,
         visit.worker_id == user.id,
-        "该编号已被其他走访使用 / this id belongs to another visit",
+        messages.text("people.id_belongs_another_visit"),
         {"id": ["taken"]},
     )
     return visit_view(visit), False
@@ -67,7 +68,7 @@ def log_visit(user, data):
         return _replay(user, existing)
     person = service.get_person(user, data["person_id"], lock=True)
     if not person.active:
-        raise Invalid("该人员已注销 / this person is no longer active", {"person_id": ["inactive"]})
+        raise Invalid("people.person_inactive", {"person_id": [messages.text("field.inactive")]})
     _checked_time(data["visited_at"])
     location = data.get("location")
     patrol_id = _checked_patrol(user, data.get("patrol_id"))
@@ -118,12 +119,10 @@ def _report_incident(user, visit, person, incident, location):
     from patrol.incidents.published import report_incident
 
     if visit.condition != "异常":
-        raise Invalid(
-            "只有异常走访可以上报事件 / only an abnormal visit reports an incident", {"incident": ["not 异常"]}
-        )
+        raise Invalid("people.incident_needs_abnormal_visit", {"incident": [messages.text("field.not_abnormal")]})
     where = location or from_db(person.location)
     if where is None:
-        raise Invalid("上报事件需要位置 / the incident needs a location", {"location": ["required for an incident"]})
+        raise Invalid("people.incident_needs_location", {"location": [messages.text("field.required_for_incident")]})
     created, _ = report_incident(
         user,
         {
@@ -147,7 +146,7 @@ def get_visit(user, visit_id):
         select(Visit).join(Person, Person.id == Visit.person_id).where(Visit.id == visit_id, service.scope_clause(user))
     ).scalar_one_or_none()
     if visit is None:
-        raise NotFound("走访记录不存在 / no such visit")
+        raise NotFound("people.no_such_visit")
     return visit_view(visit)
 
 

@@ -50,11 +50,11 @@ class XlsxLimits:
 
 
 def _not_xlsx(reason):
-    return Invalid("文件不是有效的 XLSX 表格 / the file is not a valid XLSX workbook", {"file": [reason[:200]]})
+    return Invalid("people.file_not_valid_xlsx", {"file": [reason[:200]]})
 
 
 def _too_large(reason):
-    return PayloadTooLarge("表格过大或过于复杂 / the workbook is too large or too complex", {"file": [reason]})
+    return PayloadTooLarge("people.workbook_too_large_or", {"file": [reason]})
 
 
 def _check_directory(archive, limits):

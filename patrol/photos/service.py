@@ -8,6 +8,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from patrol import messages
 from patrol.auth.scope import visible_grid_ids
 from patrol.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
 from patrol.extensions import db
@@ -29,13 +30,13 @@ VISIBILITY_HOOKS = []
 
 
 def _refuse_not_image(reason):
-    return Invalid("文件不是可识别的图片（JPEG/PNG/WebP） / not a JPEG, PNG or WebP image", {"file": [reason]})
+    return Invalid("photo.not_an_image", {"file": [reason]})
 
 
 def _read_limited(file_storage):
     data = file_storage.stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge("照片不能超过 10 MB / a photo may be at most 10 MB", {"file": ["larger than 10 MB"]})
+        raise PayloadTooLarge("photo.too_large", {"file": [messages.text("field.larger_than_10_mb")]})
     if not data:
         raise _refuse_not_image("empty file")
     return data
@@ -49,7 +50,7 @@ def _pixel_limit(image_format):
 
 def _refuse_bomb(limit):
     return Invalid(
-        "图片像素过多，疑似压缩炸弹 / the image has too many pixels (decompression bomb)",
+        "photo.image_too_many_pixels",
         {"file": [f"more than {limit} pixels"]},
     )
 
@@ -124,7 +125,7 @@ def store_photo_bytes(user, data):
 def store_photo(user, file_storage):
     """POST /photos: a multipart file -> stored photo dict (id = SHA-256 of the stored bytes)."""
     if file_storage is None:
-        raise Invalid("缺少文件 / no file in the upload", {"file": ["required"]})
+        raise Invalid("photo.file_required", {"file": [messages.text("field.required")]})
     try:
         data = _read_limited(file_storage)
     finally:
@@ -148,7 +149,7 @@ def photo_dict(photo):
 def _check_ids(photo_ids):
     bad = [pid for pid in photo_ids if not isinstance(pid, str) or not PHOTO_ID.match(pid)]
     if bad:
-        raise Invalid("照片编号格式错误 / malformed photo ids", {"photo_ids": [f"not a photo id: {b!r}" for b in bad]})
+        raise Invalid("photo.malformed_photo_ids", {"photo_ids": [f"not a photo id: {b!r}" for b in bad]})
 
 
 def attach_photos(user, photo_ids, record_type, record_id, grid_id):
@@ -162,7 +163,7 @@ def attach_photos(user, photo_ids, record_type, record_id, grid_id):
     unknown = [pid for pid in photo_ids if pid not in usable]
     if unknown:
         raise Invalid(
-            "照片不存在或不是您上传的 / unknown photos, or not uploaded by you",
+            "photo.unknown_or_not_yours",
             {"photo_ids": [f"unknown photo {pid}" for pid in unknown]},
         )
     db.session.execute(
@@ -213,14 +214,14 @@ def _visible_use(user, photo_id):
 def read_photo(user, photo_id, size="full"):
     """The photo's bytes, if the user may see it; 404 when unknown, 403 when not theirs."""
     if not PHOTO_ID.match(photo_id):
-        raise NotFound("照片不存在 / no such photo")
+        raise NotFound("photo.no_such_photo")
     if db.session.get(Photo, photo_id) is None:
-        raise NotFound("照片不存在 / no such photo")
+        raise NotFound("photo.no_such_photo")
     if not may_use(user, photo_id):
-        raise Forbidden("无权查看此照片 / you may not see this photo")
+        raise Forbidden("photo.not_visible")
     data = photo_store().read(photo_id, size)
     if data is None:
-        raise NotFound("照片文件缺失 / the photo file is missing")
+        raise NotFound("photo.file_missing")
     return data
 
 

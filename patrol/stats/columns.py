@@ -1,16 +1,11 @@
 """Column layouts (Chinese headers, kinds, widths) of the report and export tables."""
 
+from patrol import messages
 from patrol.tabular import Column
 
-STATUS_ZH = {
-    "reported": "待受理",
-    "accepted": "已立案",
-    "rejected": "不予立案",
-    "dispatched": "已派遣",
-    "in_progress": "处置中",
-    "resolved": "待核查",
-    "closed": "已结案",
-}
+# Chinese labels of the statuses, from the catalogue (messages.labels("incident_status") for the request language).
+STATUSES = ("reported", "accepted", "rejected", "dispatched", "in_progress", "resolved", "closed")
+STATUS_ZH = messages.labels("incident_status", "zh-CN", STATUSES)
 
 COMPLIANCE = [
     Column("key", "网格编码", "grid", "text", 18),

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.auth.scope import covers_code, require_grid, require_role
@@ -61,7 +62,7 @@ def context(user, day):
         "grids": [a for a in areas if a["level"] == "grid"],
         "workers": list(workers.values()),
         "categories": categories,
-        "statuses": [{"code": k, "name": v} for k, v in STATUS_ZH.items()],
+        "statuses": [{"code": k, "name": v} for k, v in messages.labels("incident_status", keys=STATUS_ZH).items()],
         "timezone": current_app.config["TIMEZONE"],
     }
 
@@ -69,9 +70,9 @@ def context(user, day):
 def _area_in_scope(user, area_id):
     area = db.session.get(Area, area_id)
     if area is None:
-        raise NotFound("区域不存在 / no such area")
+        raise NotFound("report.no_such_area")
     if not covers_code(user, area.code):
-        raise Forbidden("该区域不在您的管辖范围内 / this area is outside yours", {"area_id": [area_id]})
+        raise Forbidden("report.area_outside_yours", {"area_id": [area_id]})
     return area
 
 
@@ -79,7 +80,7 @@ def dashboard(user, date_from, date_to, area_id=None):
     """Series for the charts: compliance by day, incidents by category and status, closing on time, visits."""
     require_role(user, *roles.AREA_STAFF)
     if date_to < date_from or (date_to - date_from).days > MAX_DAYS:
-        raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
+        raise Invalid("report.invalid_date_range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
     prefix = map_scope(user).prefix if area_id is None else _area_in_scope(user, area_id).code
     window = {
         "start": local_midnight(date_from),

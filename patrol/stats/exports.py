@@ -29,7 +29,7 @@ MAX_DAYS = 366
 
 def _check_range(date_from, date_to):
     if date_to < date_from or (date_to - date_from).days > MAX_DAYS:
-        raise Invalid("日期范围无效 / invalid date range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
+        raise Invalid("report.invalid_date_range", {"to": [f"from <= to, at most {MAX_DAYS} days"]})
 
 
 def _audit(user, what, fmt, detail):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth import roles
@@ -48,7 +49,7 @@ def report_area(user, area_id=None, code=None):
     if area_id is None and code is None:
         area = user.area
         if area is None:
-            raise Invalid("请选择街道或社区 / choose a street or community", {"area_id": ["required"]})
+            raise Invalid("report.area_required", {"area_id": [messages.text("field.required")]})
     else:
         query = (
             db.select(Area).where(Area.id == area_id)
@@ -57,13 +58,11 @@ def report_area(user, area_id=None, code=None):
         )
         area = db.session.execute(query).scalar_one_or_none()
         if area is None:
-            raise NotFound("区域不存在 / no such area")
+            raise NotFound("report.no_such_area")
     if area.level not in ("street", "community"):
-        raise Invalid(
-            "报表按街道或社区生成 / reports cover a street or a community", {"area_id": ["not a street or community"]}
-        )
+        raise Invalid("report.street_or_community_only", {"area_id": [messages.text("field.not_street_or_community")]})
     if area_prefix(user) == "" or not covers_code(user, area.code):
-        raise Forbidden("该区域不在您的管辖范围内 / this area is outside yours", {"area_id": [area.id]})
+        raise Forbidden("report.area_outside_yours", {"area_id": [area.id]})
     return area
 
 
@@ -73,7 +72,7 @@ def build_report(user, kind, day, area_id=None, code=None):
     area = report_area(user, area_id, code)
     period = period_of(kind, day)
     if period.start > period.end:
-        raise Invalid("报表日期不能晚于今天 / the report date is in the future", {"date": ["in the future"]})
+        raise Invalid("report.date_in_future", {"date": [messages.text("field.in_future")]})
     report = Report(period, area, utcnow())
     window = {
         "start": local_midnight(period.start),
@@ -195,7 +194,7 @@ def write_report_file(kind, day, code, out):
     from patrol.stats import render
 
     if not out.endswith((".xlsx", ".html")):
-        raise Invalid("输出文件须为 .xlsx 或 .html / --out must end with .xlsx or .html", {"out": [out]})
+        raise Invalid("report.out_file_type", {"out": [out]})
     user = operator()
     report = build_report(user, kind, day, code=code)
     response = render.as_xlsx(report) if out.endswith(".xlsx") else render.as_html(report)

@@ -146,6 +146,6 @@ def review_page(path="index.html"):
     full = os.path.normpath(os.path.join(root, path))
     if not full.startswith(root + os.sep) or not os.path.isfile(full):
         if "." in os.path.basename(path) or not os.path.isfile(os.path.join(root, "index.html")):
-            raise NotFound("审阅页面文件不存在（请运行 make review-web） / not found (build with make review-web)")
+            raise NotFound("report.review_page_not_built")
         path = "index.html"
     return send_from_directory(root, path, max_age=31536000 if path.startswith("assets/") else 0)

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from patrol import fields as bounded
+from patrol import messages
 from patrol.localtime import today
 
 
@@ -20,7 +21,7 @@ class RangeQuery(Schema):
     @validates_schema
     def _ordered(self, data, **kwargs):
         if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
-            raise ValidationError("开始日期晚于结束日期 / from is after to", "from")
+            raise ValidationError(messages.text("report.from_after_to"), "from")
 
 
 class TableExportQuery(RangeQuery):

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from marshmallow import ValidationError, fields
 
+from patrol import messages
+
 # A transaction that began before a pull but committed after it carries an earlier updated_at;
 # reading back this far past the cursor catches it (the phone upserts by id, so repeats are harmless).
 OVERLAP = timedelta(minutes=2)
@@ -25,7 +27,7 @@ def decode(cursor):
             raise ValueError(cursor)
         moment = datetime.fromtimestamp(int(raw[len(PREFIX) :]) / 1_000_000, UTC)
     except (ValueError, UnicodeDecodeError, OverflowError, OSError):
-        raise ValidationError("无效的同步游标 / not a cursor this server issued") from None
+        raise ValidationError(messages.text("sync.invalid_cursor")) from None
     return moment - OVERLAP
 
 
@@ -35,5 +37,5 @@ class Cursor(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > 64:
-            raise ValidationError("无效的同步游标 / not a cursor this server issued")
+            raise ValidationError(messages.text("sync.invalid_cursor"))
         return decode(text)

@@ -22,7 +22,8 @@ class OperationOut(Schema):
     op = fields.String()
     status = fields.String(metadata={"description": "applied | duplicate | rejected"})
     result = fields.Raw(metadata={"description": "what the feature answered (applied and duplicate)"})
-    code = fields.Integer(metadata={"description": "HTTP-like status of a rejection"})
+    code = fields.String(metadata={"description": "error code of a rejection (patrol/messages)"})
+    http_status = fields.Integer(metadata={"description": "HTTP status the rejection would have had"})
     message = fields.String()
     errors = fields.Raw()
 

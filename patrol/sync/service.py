@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from patrol import messages
 from patrol.areas.models import Area, GridAssignment
 from patrol.areas.schemas import AreaFeature
 from patrol.auth.scope import visible_grid_ids
@@ -34,26 +35,26 @@ def apply_operation(user, known, item):
     earlier = db.session.get(SyncOperation, op_id)
     if earlier is not None:
         if earlier.user_id != user.id or earlier.op != name:
-            return {**answer, **_rejected(409, "操作编号已被使用 / this op_id was used for another operation")}
+            return {**answer, **_rejected(409, "sync.op_id_taken")}
         return {**answer, "status": "duplicate", "result": earlier.result}
     apply = known.get(name)
     if apply is None:
-        return {**answer, **_rejected(422, f"未知的操作 {name} / unknown operation {name}", {"op": [name]})}
+        return {**answer, **_rejected(422, "sync.unknown_operation", {"op": [name]}, name=name)}
     try:
         created, result = apply(user, dict(item["payload"]))
     except ValidationError as exc:
         db.session.rollback()
-        return {**answer, **_rejected(422, "数据无效 / invalid data", _messages(exc))}
+        return {**answer, **_rejected(422, "sync.invalid_data", _messages(exc))}
     except DomainError as exc:
         db.session.rollback()
-        return {**answer, **_rejected(exc.status_code, exc.message, jsonable(exc.errors))}
+        return {**answer, **_refused(exc)}
     except OperationalError:
         db.session.rollback()
         raise ServiceUnavailable() from None
     except Exception:
         db.session.rollback()
         log.exception("sync operation %s (%s) failed", name, op_id)
-        return {**answer, **_rejected(500, "服务器处理失败 / the server failed to apply this")}
+        return {**answer, **_rejected(500, "sync.apply_failed")}
     result = jsonable(result)
     _remember(user, op_id, name, created, result)
     return {**answer, "status": "applied" if created else "duplicate", "result": result}
@@ -68,8 +69,20 @@ def _remember(user, op_id, name, created, result):
         db.session.rollback()
 
 
-def _rejected(code, message, errors=None):
-    return {"status": "rejected", "code": code, "message": message, "errors": errors or {}}
+def _rejected(http_status, code, errors=None, **params):
+    """A refused operation: the error shape's code, message and errors, with the HTTP status it would have had."""
+    return {
+        "status": "rejected",
+        "code": code,
+        "http_status": http_status,
+        "message": messages.text(code, **params),
+        "errors": errors or {},
+    }
+
+
+def _refused(error):
+    answer = _rejected(error.status_code, error.code, jsonable(error.errors))
+    return {**answer, "message": error.message}
 
 
 def _messages(exc):

@@ -106,14 +106,14 @@ def install(app):
             length = request.content_length
             if length is not None and length > app.config["MAX_JSON_BYTES"]:
                 raise PayloadTooLarge(
-                    f"JSON 请求体超过 {app.config['MAX_JSON_BYTES'] // 1024} KB / JSON body too large"
+                    "system.json_body_too_large_2", value=app.config['MAX_JSON_BYTES'] // 1024
                 )
             body = request.get_data(cache=True)
             if len(body) > app.config["MAX_JSON_BYTES"]:
-                raise PayloadTooLarge("JSON 请求体过大 / JSON body too large")
+                raise PayloadTooLarge("system.json_body_too_large_3")
             if has_lone_surrogate(body):
                 raise BadRequest(
-                    "JSON 含有无效的 Unicode 字符 / the JSON holds an invalid Unicode character",
+                    "system.json_holds_invalid_unicode",
                     {"json": ["lone UTF-16 surrogate escape (\\ud800-\\udfff)"]},
                 )
 

@@ -72,7 +72,7 @@ def require_metrics_access():
         for network in current_app.config.get("METRICS_ALLOW", []):
             if address in ipaddress.ip_network(network):
                 return
-    raise Forbidden("指标仅对监控系统开放 / metrics are only available to the monitoring system")
+    raise Forbidden("system.metrics_forbidden")
 
 
 def exposition():

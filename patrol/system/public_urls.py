@@ -35,7 +35,7 @@ def host_allowed(host, allowed):
 def check_host():
     """Before each request: 400 when the Host header (after trusted proxies) is not an allowed host."""
     if not host_allowed(request.host, current_app.config["ALLOWED_HOSTS"]):
-        raise BadRequest("未知的主机名 / unknown host name", {"host": ["not one of ALLOWED_HOSTS"]})
+        raise BadRequest("system.unknown_host_name", {"host": ["not one of ALLOWED_HOSTS"]})
 
 
 def public_base():

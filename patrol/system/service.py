@@ -38,7 +38,7 @@ def health():
         row = db.session.execute(text("SELECT current_setting('server_version'), postgis_lib_version()")).one()
     except SQLAlchemyError:
         db.session.rollback()
-        raise ServiceUnavailable("数据库不可用 / database unavailable") from None
+        raise ServiceUnavailable("system.database_unavailable") from None
     if not may_see_details():
         return {"status": "ok"}
     return {
@@ -71,11 +71,11 @@ def readiness():
         applied = set(db.session.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except SQLAlchemyError:
         db.session.rollback()
-        raise ServiceUnavailable("数据库不可用 / database unavailable") from None
+        raise ServiceUnavailable("system.database_unavailable") from None
     expected = migration_heads(_migrations_directory())
     if applied != expected:
         log.warning("not ready: database migrations %s, code heads %s", sorted(applied), sorted(expected))
-        error = ServiceUnavailable("数据库迁移未完成 / database migrations are not at the current heads")
+        error = ServiceUnavailable("system.database_migrations_not_current")
         if may_see_details():
             error.errors = {"migrations": {"database": sorted(applied), "code": sorted(expected)}}
         raise error
@@ -97,7 +97,7 @@ def send_pwa_file(path):
     """A file of the built PWA; unknown paths without an extension get index.html (client routing)."""
     root = os.path.realpath(os.path.join(current_app.static_folder, "pwa", "dist"))
     if not os.path.isdir(root):
-        raise NotFound("PWA 尚未构建 / the PWA has not been built (run make web)")
+        raise NotFound("system.pwa_not_built")
     full = os.path.realpath(os.path.join(root, path))
     # realpath on both sides: the static folder is configured as ../static, and "path" may contain "..".
     if full.startswith(root + os.sep) and os.path.isfile(full):
@@ -109,5 +109,5 @@ def send_pwa_file(path):
             response.headers["Cache-Control"] = "no-cache"  # the service worker and shell must revalidate
         return response
     if "." in os.path.basename(path):
-        raise NotFound("文件不存在 / no such file")
+        raise NotFound("system.no_such_file")
     return send_from_directory(root, "index.html", max_age=0)

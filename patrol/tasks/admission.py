@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.audit import service as audit
 from patrol.auth import roles
@@ -26,13 +27,13 @@ def _grids(user, grid_ids):
     grids = db.session.execute(select(Area).where(Area.id.in_(grid_ids), Area.level == "grid")).scalars().all()
     unknown = sorted(set(grid_ids) - {grid.id for grid in grids})
     if unknown:
-        raise Invalid("网格不存在 / unknown grids", {"grid_ids": [f"not a grid: {g}" for g in unknown]})
+        raise Invalid("task.unknown_grids", {"grid_ids": [f"not a grid: {g}" for g in unknown]})
     visible = set(db.session.execute(visible_grid_ids(user).where(Area.id.in_(grid_ids))).scalars())
     outside = sorted(set(grid_ids) - visible)
     if outside:
-        raise Forbidden("网格不在您的管辖范围内 / grids outside your area", {"grid_ids": outside})
+        raise Forbidden("task.grids_outside_area", {"grid_ids": outside})
     if len({grid.code[:9] for grid in grids}) > 1:
-        raise Invalid("一次只能向一个街道的网格派发 / one task goes to grids of one street", {"grid_ids": ["streets"]})
+        raise Invalid("task.grids_of_one_street", {"grid_ids": [messages.text("field.several_streets")]})
     return sorted(grids, key=lambda grid: grid.code)
 
 
@@ -79,12 +80,15 @@ def _new_task(user, street, data, grids):
     listed = duty.listed_type(street, data["type"])
     if listed is None and (not data.get("type_name") or not data.get("minutes")):
         raise Invalid(
-            "清单外事项需填写名称和预计用时 / a type not on the duty list needs a name and a time estimate",
-            {"type_name": ["required for unlisted types"], "minutes": ["required for unlisted types"]},
+            "task.off_list_type_needs_details",
+            {
+                "type_name": [messages.text("field.required_for_unlisted_types")],
+                "minutes": [messages.text("field.required_for_unlisted_types")],
+            },
         )
     counts_from = data.get("counts_from") or today()
     if data["due_date"] < today() or counts_from > data["due_date"]:
-        raise Invalid("截止日期无效 / the due date has passed or precedes counts_from", {"due_date": ["invalid"]})
+        raise Invalid("task.due_date_invalid", {"due_date": [messages.text("field.invalid")]})
     return Task(
         id=data.get("id") or uuid.uuid4(),
         street_id=street.id,
@@ -117,7 +121,7 @@ def push_task(user, data):
         return replay, False
     if data.get("person_ids") and not people.may_target_people(user):
         raise Forbidden(
-            "您的角色不能指定走访人员 / your role may not name people in a task", {"person_ids": ["not allowed"]}
+            "task.role_not_name_people", {"person_ids": ["not allowed"]}
         )
     try:
         return _push_new(user, data), True
@@ -137,7 +141,7 @@ def _replay(user, task_id):
     if existing is None:
         return None
     if existing.created_by != user.id:
-        raise Conflict("任务编号已被使用 / this task id is taken", {"id": [str(task_id)]})
+        raise Conflict("task.task_id_taken", {"id": [str(task_id)]})
     return task_view(existing)
 
 
@@ -163,7 +167,7 @@ def _push_new(user, data):
 def _locked_task(task_id):
     task = db.session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar()
     if task is None:
-        raise NotFound("任务不存在 / no such task")
+        raise NotFound("task.no_such_task")
     return task
 
 
@@ -173,13 +177,13 @@ def decide_task(user, task_id, data):
     street = street_by_id(task.street_id)
     require_street_staff(user, street)
     if task.status != "proposed":
-        raise Conflict(f"任务已处理（{task.status}） / the task was already decided", {"status": [task.status]})
+        raise Conflict("task.already_decided", {"status": [task.status]}, status=task.status)
     if data["approve"]:
         planned = items.planned_items(task)
         over = budget_overrun(task, planned)
         if over and not data.get("accept_over_budget"):
             raise Conflict(
-                "超出网格员每周事务预算，需明确同意超额 / over the weekly budget: approve the overrun explicitly",
+                "task.over_weekly_budget",
                 {"over_budget": over},
             )
         task.over_budget = over or None
@@ -222,7 +226,7 @@ def get_task(user, task_id):
     """One task in scope with its items and their state."""
     task = db.session.execute(_scope_tasks(user, select(Task).where(Task.id == task_id))).scalar()
     if task is None:
-        raise NotFound("任务不存在 / no such task")
+        raise NotFound("task.no_such_task")
     from patrol.tasks.checklist import item_views
 
     view = task_view(task)
@@ -249,7 +253,7 @@ def set_budget(user, worker_id, weekly_minutes):
     """The street sets a worker's weekly budget of pushed-task minutes."""
     worker = db.session.get(User, worker_id)
     if worker is None or worker.role != "worker" or worker.area is None:
-        raise NotFound("网格员不存在 / no such worker")
+        raise NotFound("task.no_such_worker")
     street = street_for(user, street_id_of(worker))
     require_street_staff(user, street)
     budget = db.session.get(WorkerBudget, worker_id) or WorkerBudget(worker_id=worker_id)

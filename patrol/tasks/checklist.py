@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.auth.scope import require_role, visible_grid_ids
@@ -29,13 +30,10 @@ def _scope_grids(user):
     return list(db.session.execute(visible_grid_ids(user)).scalars())
 
 
-HIDDEN_PERSON_LABEL = "走访（人员信息不可见） / visit (person not visible to you)"
-
-
 def _item_view(row, visible_people):
     label = row["label"]
     if row["person_id"] is not None and row["person_id"] not in visible_people:
-        label = HIDDEN_PERSON_LABEL  # the stored label names the person
+        label = messages.text("task.visit_person_not_visible")  # the stored label names the person
     return {
         "id": row["id"],
         "task_id": row["task_id"],
@@ -94,10 +92,10 @@ def _own_item(user, item_id):
         select(TaskItem).where(TaskItem.id == item_id, TaskItem.worker_id == user.id).with_for_update()
     ).scalar()
     if item is None:
-        raise NotFound("任务事项不存在 / no such task item", {"item_id": [item_id]})
+        raise NotFound("task.no_such_task_item", {"item_id": [item_id]})
     task = db.session.get(Task, item.task_id)
     if task.status != "active":
-        raise Conflict("任务已撤销 / the task is no longer active", {"status": [task.status]})
+        raise Conflict("task.task_inactive", {"status": [task.status]})
     return item, task
 
 
@@ -110,7 +108,7 @@ def _patrol_link(user, item, completed_at, patrol_id):
         return queries.running_patrol(user.id, item.grid_id, completed_at)
     facts = queries.patrol_facts(patrol_id)
     if facts is not None and facts["worker_id"] != user.id:
-        raise Invalid("巡查不是您的 / that patrol is not yours", {"patrol_id": [str(patrol_id)]})
+        raise Invalid("task.patrol_not_yours", {"patrol_id": [str(patrol_id)]})
     return patrol_id  # a patrol still in the outbox may arrive after this
 
 
@@ -121,7 +119,7 @@ def complete_item(user, item_id, data):
     if earlier is not None:
         same = earlier.worker_id == user.id and earlier.item_id == item_id
         replay_or_conflict(
-            earlier, same, "完成记录编号已被使用 / this completion id is taken", {"id": [str(data["id"])]}
+            earlier, same, messages.text("task.completion_id_taken"), {"id": [str(data["id"])]}
         )
         return _view_of(user, item_id), False
     item, task = _own_item(user, item_id)
@@ -129,10 +127,10 @@ def complete_item(user, item_id, data):
         return _view_of(user, item_id), False
     completed_at = data.get("completed_at") or utcnow()
     if completed_at > utcnow() + FUTURE_SLACK:
-        raise Invalid("完成时间在未来 / completed_at is in the future", {"completed_at": ["in the future"]})
+        raise Invalid("task.completed_in_future", {"completed_at": [messages.text("field.in_future")]})
     photo_ids = list(dict.fromkeys(data.get("photo_ids") or []))
     if task.photo_required and not photo_ids:
-        raise Invalid("此任务需要照片 / this task needs a photo", {"photo_ids": ["a photo is required"]})
+        raise Invalid("task.photo_required", {"photo_ids": [messages.text("field.photo_required")]})
     completion = TaskCompletion(
         id=data["id"],
         item_id=item.id,

@@ -96,7 +96,7 @@ def get_duty_list(user, street_id=None):
 def put_duty_type(user, code, data, street_id=None):
     """Add a type to the list or change it (admins and street reviewers); each change is a new version."""
     if not re.fullmatch(r"[a-z0-9_\-]{1,40}", code):
-        raise Invalid("事项编码无效 / a code is 1-40 lower-case letters, digits, _ or -", {"code": [code[:60]]})
+        raise Invalid("task.type_code_invalid", {"code": [code[:60]]})
     street = street_for(user, street_id)
     require_street_staff(user, street)
     ensure_defaults(street)
@@ -131,7 +131,7 @@ def remove_duty_type(user, code, street_id=None):
         select(DutyType).where(DutyType.street_id == street.id, DutyType.code == code, DutyType.active)
     ).scalar()
     if duty_type is None:
-        raise NotFound("清单中没有该事项 / no such type on the duty list", {"code": [code]})
+        raise NotFound("task.no_such_duty_type", {"code": [code]})
     before = _snapshot(duty_type)
     duty_type.active = False
     duty_type.updated_by = user.id

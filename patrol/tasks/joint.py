@@ -2,6 +2,7 @@
 
 from sqlalchemy import delete, select
 
+from patrol import messages
 from patrol.auth import roles
 from patrol.auth.models import User
 from patrol.auth.scope import can_access_grid, require_grid, require_role, visible_grid_ids
@@ -16,9 +17,9 @@ MAX_PARTICIPANTS = 30
 def _patrol(user, patrol_id, writing):
     facts = queries.patrol_facts(patrol_id)
     if facts is None or not can_access_grid(user, facts["grid_id"]):
-        raise NotFound("巡查不存在 / no such patrol", {"patrol_id": [str(patrol_id)]})
+        raise NotFound("task.no_such_patrol", {"patrol_id": [str(patrol_id)]})
     if writing and facts["worker_id"] != user.id:
-        raise NotFound("巡查不存在 / no such patrol of yours", {"patrol_id": [str(patrol_id)]})
+        raise NotFound("task.no_such_patrol_of_yours", {"patrol_id": [str(patrol_id)]})
     return facts
 
 
@@ -27,9 +28,9 @@ def _checked_users(facts, participants):
     found = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids), User.active)).all())
     unknown = sorted(user_ids - set(found))
     if unknown:
-        raise Invalid("用户不存在 / unknown users", {"participants": [f"unknown user {u}" for u in unknown]})
+        raise Invalid("task.unknown_users", {"participants": [f"unknown user {u}" for u in unknown]})
     if facts["worker_id"] in user_ids:
-        raise Invalid("记录人无需重复添加 / the recording worker is a participant already", {"participants": ["self"]})
+        raise Invalid("task.recorder_is_participant", {"participants": [messages.text("field.self")]})
     return found
 
 
@@ -48,12 +49,16 @@ def set_participants(user, patrol_id, participants):
     """Replace the participants of the caller's own patrol; -> (view, changed). Replays change nothing."""
     require_role(user, *roles.ONLY_WORKER)
     if len(participants) > MAX_PARTICIPANTS:
-        raise Invalid(f"参与人最多 {MAX_PARTICIPANTS} 名 / too many participants", {"participants": ["too many"]})
+        raise Invalid(
+            "task.too_many_participants",
+            {"participants": [messages.text("field.too_many")]},
+            max_participants=MAX_PARTICIPANTS,
+        )
     facts = _patrol(user, patrol_id, writing=True)
     names = _checked_users(facts, participants)
     wanted = [(p.get("name") or names.get(p.get("user_id")) or "", p["kind"], p.get("user_id")) for p in participants]
     if any(not name for name, _, _ in wanted):
-        raise Invalid("请填写参与人姓名 / each participant needs a name", {"participants": ["name required"]})
+        raise Invalid("task.participant_name_required", {"participants": [messages.text("field.name_required")]})
     current = participants_view(facts)["participants"]
     if [(p["name"], p["kind"], p["user_id"]) for p in current] == wanted:
         return participants_view(facts), False
@@ -75,7 +80,7 @@ def joint_figures(user, from_day, to_day, grid_id=None):
     """Per grid patrols and person-hours; per worker the patrols credited (own + joined in their grid)."""
     require_role(user, *roles.FIELD_AND_STAFF)
     if to_day < from_day or (to_day - from_day).days > 366:
-        raise Invalid("日期范围无效（最多一年） / the range must be at most a year", {"to": ["invalid range"]})
+        raise Invalid("task.range_over_a_year", {"to": [messages.text("field.invalid_range")]})
     if grid_id is not None:
         require_grid(user, grid_id)
         grid_ids = [grid_id]

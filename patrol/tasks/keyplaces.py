@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.areas.queries import grid_at
 from patrol.audit import service as audit
@@ -33,15 +34,15 @@ WHERE a.id = :grid_id
 def _check_shape(geom, grid):
     anchor = geom.representative_point()
     if not in_china(anchor.x, anchor.y):
-        raise Invalid("位置不在中国境内 / the place is outside China", {"geometry": ["outside China"]})
+        raise Invalid("task.place_outside_china", {"geometry": [messages.text("field.outside_china")]})
     if geom.geom_type == "Polygon" and not geom.is_valid:
-        raise Invalid("多边形无效 / the polygon is not valid", {"geometry": ["invalid polygon"]})
+        raise Invalid("task.polygon_not_valid", {"geometry": [messages.text("field.invalid_polygon")]})
     fit = db.session.execute(_FITS, {"wkb": geom.wkb_hex, "grid_id": grid.id}).one()
     tolerance = setting("KEY_PLACE_GRID_TOLERANCE_M")
     if fit.area_m2 > setting("KEY_PLACE_MAX_AREA_M2"):
-        raise Invalid("重点部位范围过大 / a key place must be small", {"geometry": [f"{round(fit.area_m2)} m²"]})
+        raise Invalid("task.key_place_too_large", {"geometry": [f"{round(fit.area_m2)} m²"]})
     if fit.distance_m > tolerance or fit.outside_m2 > max(fit.area_m2 * 0.1, tolerance * tolerance):
-        raise Invalid("重点部位不在网格内 / the key place lies outside the grid", {"geometry": ["outside the grid"]})
+        raise Invalid("task.key_place_outside_grid", {"geometry": [messages.text("field.outside_grid")]})
 
 
 def _grid_for(user, geom, grid_id):
@@ -49,7 +50,7 @@ def _grid_for(user, geom, grid_id):
         anchor = geom.representative_point()
         grid_id = grid_at(anchor.x, anchor.y, code_prefix=area_prefix(user) or None)
         if grid_id is None:
-            raise Invalid("位置不在任何网格内 / the place is in no grid", {"geometry": ["in no grid"]})
+            raise Invalid("task.place_in_no_grid", {"geometry": [messages.text("field.in_no_grid")]})
     require_grid(user, grid_id)
     return db.session.get(Area, grid_id)
 
@@ -80,7 +81,7 @@ def _place_in_scope(user, place_id, lock=False):
     query = select(KeyPlace).where(KeyPlace.id == place_id, KeyPlace.grid_id.in_(visible_grid_ids(user)))
     place = db.session.execute(query.with_for_update() if lock else query).scalar()
     if place is None:
-        raise NotFound("重点部位不存在 / no such key place")
+        raise NotFound("task.no_such_key_place")
     return place
 
 
@@ -115,14 +116,14 @@ def note_key_place(user, place_id, data):
     if earlier is not None:
         same = earlier.worker_id == user.id and earlier.key_place_id == place_id
         return replay_or_conflict(
-            earlier, same, "记录编号已被使用 / this note id is taken", {"id": [str(data["id"])]}
+            earlier, same, messages.text("task.note_id_taken"), {"id": [str(data["id"])]}
         ), False
     place = _place_in_scope(user, place_id)
     noted_at = data.get("noted_at") or utcnow()
     if noted_at > utcnow() + FUTURE_SLACK:
-        raise Invalid("时间在未来 / noted_at is in the future", {"noted_at": ["in the future"]})
+        raise Invalid("task.noted_in_future", {"noted_at": [messages.text("field.in_future")]})
     if not data.get("note") and not data.get("photo_ids"):
-        raise Invalid("请填写说明或附照片 / add a note or a photo", {"note": ["note or photo required"]})
+        raise Invalid("task.add_note_or_photo", {"note": [messages.text("field.note_or_photo_required")]})
     note = KeyPlaceNote(
         id=data["id"],
         key_place_id=place.id,
@@ -153,7 +154,7 @@ def _grid_ids(user, grid_id):
 def key_place_status(user, from_day, to_day, grid_id=None):
     """Key places checked / due per grid and day, derived from patrols' clean fixes and notes."""
     if (to_day - from_day).days > 366 or to_day < from_day:
-        raise Invalid("日期范围无效（最多一年） / the range must be at most a year", {"to": ["invalid range"]})
+        raise Invalid("task.range_over_a_year", {"to": [messages.text("field.invalid_range")]})
     rows = place_queries.status(
         _grid_ids(user, grid_id),
         from_day,

@@ -2,6 +2,7 @@
 
 from sqlalchemy import text
 
+from patrol import messages
 from patrol.auth import roles
 from patrol.auth.scope import require_grid, require_role, visible_grid_ids
 from patrol.errors import Invalid
@@ -104,9 +105,9 @@ COLUMNS = [
 def _params(user, period, from_day, to_day, grid_id, worker_id):
     require_role(user, *roles.EVERYONE)
     if period not in ("week", "month"):
-        raise Invalid("周期应为 week 或 month / period must be week or month", {"period": ["week or month"]})
+        raise Invalid("task.period_invalid", {"period": [messages.text("field.week_or_month")]})
     if to_day < from_day or (to_day - from_day).days > 400:
-        raise Invalid("日期范围无效（最多一年） / the range must be at most a year", {"to": ["invalid range"]})
+        raise Invalid("task.range_over_a_year", {"to": [messages.text("field.invalid_range")]})
     if grid_id is not None:
         require_grid(user, grid_id)
         grid_ids = [grid_id]

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth import roles
 from patrol.auth.scope import area_prefix, covers_code, require_role
@@ -12,7 +13,7 @@ from patrol.extensions import db
 def street_by_id(street_id):
     street = db.session.get(Area, street_id)
     if street is None or street.level != "street":
-        raise NotFound("街道不存在 / no such street", {"street_id": [street_id]})
+        raise NotFound("task.no_such_street", {"street_id": [street_id]})
     return street
 
 
@@ -22,16 +23,16 @@ def street_for(user, street_id=None):
         street = street_by_id(street_id)
         inside = covers_code(user, street.code) or _inside_street(user, street)
         if user.role == "worker" or not inside:
-            raise Forbidden("该街道不在您的管辖范围内 / this street is outside your area", {"street_id": [street_id]})
+            raise Forbidden("task.street_outside_area", {"street_id": [street_id]})
         return street
     prefix = area_prefix(user)
     if user.role == "worker":
         prefix = user.area.code if user.area is not None else ""
     if not prefix or len(prefix) < 9:
-        raise Invalid("请指定街道 / name the street", {"street_id": ["required for your account"]})
+        raise Invalid("task.street_required", {"street_id": [messages.text("field.required_for_account")]})
     street = db.session.execute(select(Area).where(Area.code == prefix[:9], Area.level == "street")).scalar()
     if street is None:
-        raise NotFound("街道不存在 / no such street")
+        raise NotFound("task.no_such_street")
     return street
 
 
@@ -45,4 +46,4 @@ def require_street_staff(user, street):
     """Only admins and the street's reviewers keep the duty list, budgets and admission decisions."""
     require_role(user, *roles.STREET_STAFF)
     if not covers_code(user, street.code):
-        raise Forbidden("该街道不在您的管辖范围内 / this street is outside your area")
+        raise Forbidden("task.street_outside_area")

@@ -16,6 +16,7 @@ import mapbox_vector_tile
 import pytest
 from openpyxl import load_workbook
 
+from patrol import messages
 from tests.conftest import ApiClient
 from tests.hardening.matrix import MATRIX, PATH_IDS, tile_of
 from tests.hardening.world import MARKER_B, ROLE_USERS, STREET_B, build_world
@@ -112,7 +113,13 @@ def _error_shape_ok(response):
     if response.status_code < 400 or not response.headers.get("Content-Type", "").startswith("application/json"):
         return True
     body = response.get_json(silent=True)
-    return isinstance(body, dict) and set(body) == ERROR_KEYS and body["code"] == response.status_code
+    return (
+        isinstance(body, dict)
+        and set(body) == ERROR_KEYS
+        and body["status"] == response.status_code
+        and body["code"] in messages.catalogue("en")
+        and not messages.is_bilingual(body["message"])
+    )
 
 
 def _judge(v, key, op, role, scope, url, response, a_url, sent):

@@ -268,9 +268,9 @@ def test_polygons_with_100000_vertices(staff, demo, login, app):
     feature = {"type": "Feature", "properties": {"code": "330106099", "name": "巨型"}, "geometry": polygon}
     body = {"type": "FeatureCollection", "features": [feature]}
     assert len(json.dumps(body)) < app.config["MAX_JSON_BYTES"]
-    statuses = [refused(admin.post("/api/v1/areas/import?level=street", json=body))["code"]]
+    statuses = [refused(admin.post("/api/v1/areas/import?level=street", json=body))["status"]]
     place = {"name": "巨型", "category": "school", "geometry": polygon}
-    statuses.append(refused(staff.post("/api/v1/tasks/key-places", json=place))["code"])
+    statuses.append(refused(staff.post("/api/v1/tasks/key-places", json=place))["status"])
     assert statuses == [422, 422]
     assert counts() == before
 

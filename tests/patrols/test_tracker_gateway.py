@@ -58,7 +58,7 @@ def _assert_error(response, status):
     """The one error shape, read over real HTTP."""
     body = response.json()
     assert response.status_code == status and set(body) == {"code", "status", "message", "errors"}, body
-    assert body["code"] == status and body["message"] and isinstance(body["errors"], dict)
+    assert body["status"] == status and "." in body["code"] and body["message"] and isinstance(body["errors"], dict)
 
 
 def _stored():

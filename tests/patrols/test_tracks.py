@@ -194,7 +194,7 @@ def test_fix_times_far_from_the_patrol_are_refused(worker, grid):
     assert_error_shape(worker.post(f"/api/v1/patrols/{body['id']}/points", json={"points": too_many}), 422)
     assert _count("SELECT count(*) FROM track_point") == 0
     other = assert_error_shape(worker.post(f"/api/v1/patrols/{new_id()}/points", json={"points": rows}), 404)
-    assert other["code"] == 404
+    assert other["status"] == 404 and other["code"] == "patrol.no_such_patrol"
 
 
 def test_points_create_their_monthly_partitions(worker, grid):

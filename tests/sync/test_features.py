@@ -110,8 +110,8 @@ def test_features_refusals_come_back_per_operation(field_day, login):
     results = worker.post("/api/v1/sync/push", json={"operations": batch}).get_json()["results"]
     statuses = [r["status"] for r in results]
     assert statuses == ["rejected", "applied", "applied", "applied", "rejected", "applied", "rejected"], results
-    assert results[4]["code"] in (404, 422) and results[4]["message"]
-    assert results[6]["code"] == 422 and "started_at" in results[6]["errors"]
+    assert results[4]["http_status"] in (404, 422) and results[4]["message"]
+    assert results[6]["http_status"] == 422 and "started_at" in results[6]["errors"]
     assert counts() == {"patrol": 1, "track_point": 3, "incident": 0, "visit": 1}
 
 

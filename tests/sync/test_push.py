@@ -82,10 +82,10 @@ def test_each_operation_is_answered_and_a_refusal_leaves_the_others(demo, login,
     assert [r["op_id"] for r in results] == [item["op_id"] for item in batch]
     assert [r["status"] for r in results] == ["applied", "rejected", "rejected", "rejected", "rejected", "applied"]
     assert results[0]["result"]["text"] == "one"
-    assert results[1]["code"] == 422 and "text" in results[1]["errors"]
-    assert results[2]["code"] == 403 and results[2]["message"].startswith("不允许")
-    assert results[3]["code"] == 422 and "no.such" in results[3]["message"]
-    assert results[4]["code"] == 500
+    assert results[1]["http_status"] == 422 and "text" in results[1]["errors"]
+    assert results[2]["http_status"] == 403 and results[2]["message"].startswith("不允许")
+    assert results[3]["http_status"] == 422 and "no.such" in results[3]["message"]
+    assert results[4]["http_status"] == 500
     assert note_count() == 2
 
 
@@ -117,7 +117,7 @@ def test_an_operation_id_cannot_be_replayed_by_another_user(demo, login, notes):
     item = op(text="mine")
     assert login("demo-worker").post("/api/v1/sync/push", json={"operations": [item]}).status_code == 200
     result = login("demo-worker2").post("/api/v1/sync/push", json={"operations": [item]}).get_json()["results"][0]
-    assert result["status"] == "rejected" and result["code"] == 409
+    assert result["status"] == "rejected" and result["http_status"] == 409 and result["code"] == "sync.op_id_taken"
     assert "result" not in result
     assert note_count() == 1
 

@@ -35,7 +35,7 @@ def test_notes_and_participants_through_the_outbox(street, grids, login):
     foreign = op("patrol.participants", {"patrol_id": str(uuid.uuid4()), "participants": []})
     results = worker.post("/api/v1/sync/push", json={"operations": [note, team, bad, foreign]}).get_json()["results"]
     assert [r["status"] for r in results] == ["applied", "applied", "rejected", "rejected"]
-    assert results[2]["code"] == 422 and results[3]["code"] == 404
+    assert results[2]["http_status"] == 422 and results[3]["http_status"] == 404
     assert results[1]["result"]["participants"] == [{"name": "巡防队员 赵", "kind": "team", "user_id": None}]
     replay = worker.post("/api/v1/sync/push", json={"operations": [note, team]}).get_json()["results"]
     assert [r["status"] for r in replay] == ["duplicate", "duplicate"]

@@ -1,10 +1,11 @@
 // JSON API calls with the stored bearer token; a 401 marks the session expired (the outbox is untouched).
 import { get, set } from "./store.js";
 import { setMeta } from "./db.js";
+import { currentLanguage, serverMessage } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `HTTP ${status}`);
+    super(serverMessage(body) || `HTTP ${status}`);
     this.status = status;
     this.body = body || {};
   }
@@ -14,7 +15,7 @@ export class Offline extends Error {}
 
 export async function request(method, url, { json, form, token, timeout = 20000 } = {}) {
   const session = get().session;
-  const headers = {};
+  const headers = { "Accept-Language": currentLanguage() };
   const bearer = token || (session && !session.expired && session.token);
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let body;

@@ -129,7 +129,7 @@ async function pushBatch(operations, batch) {
     if (error instanceof ApiError && error.status === 422) {
       // The whole batch was malformed: mark each for attention rather than retrying forever.
       for (const item of batch) {
-        await update({ ...item, status: "rejected", code: 422, message: error.message, errors: error.body.errors });
+        await update({ ...item, status: "rejected", code: error.body.code, message: error.message, errors: error.body.errors });
       }
       return null;
     }
@@ -158,7 +158,7 @@ async function uploadPhotos(item) {
         await database.put("photos", photo);
       } catch (error) {
         if (error instanceof ApiError && error.status !== 401 && error.status < 500) {
-          await update({ ...item, status: "rejected", code: error.status, message: error.message, errors: error.body.errors });
+          await update({ ...item, status: "rejected", code: error.body.code, message: error.message, errors: error.body.errors });
           return false;
         }
         throw error;

@@ -1,9 +1,11 @@
-// The JSON API with the bearer token kept for this browser tab.
+// The JSON API with the bearer token kept for this browser tab; messages in the page's language.
+import { currentLocale, serverMessage } from "./i18n.js";
+
 const TOKEN_KEY = "review.token";
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `HTTP ${status}`);
+    super(serverMessage(body) || `HTTP ${status}`);
     this.status = status;
     this.body = body;
   }
@@ -14,13 +16,13 @@ export function token() {
 }
 
 export function authHeaders(extra = {}) {
-  return { Authorization: `Bearer ${token()}`, ...extra };
+  return { Authorization: `Bearer ${token()}`, "Accept-Language": currentLocale(), ...extra };
 }
 
 export async function login(username, password) {
   const response = await fetch("/api/v1/auth/login", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "Accept-Language": currentLocale() },
     body: JSON.stringify({ username, password }),
   });
   const body = await response.json().catch(() => ({}));

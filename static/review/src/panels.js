@@ -35,14 +35,14 @@ export async function showGridDay(container, gridId, day, { onReplay }) {
             el("td", {}, minutes(p.duration_s)),
             el("td", {}, pct(p.inside_share)),
             el("td", {}, pct(p.coverage)),
-            el("td", {}, p.valid ? t("patrol.valid") : `${t("patrol.invalid")}：${p.reasons_zh.join("、")}`),
+            el("td", {}, p.valid ? t("patrol.valid") : `${t("patrol.invalid")}：${p.invalid_reasons.map((r) => t(`patrol_reason.${r}`)).join("、")}`),
             el("td", {}, el("button", { type: "button", class: "replay", onclick: () => onReplay(p.id) }, t("patrol.replay"))),
           ),
         ),
       )
     : el("p", { class: "muted" }, t("grid.none"));
   const incidents = data.incidents.length
-    ? el("ul", { class: "plain" }, data.incidents.map((i) => el("li", { class: i.overdue ? "overdue" : "" }, `${localTime(i.reported_at)} ${i.category}/${i.subcategory} · ${i.status_zh}${i.overdue ? ` · ${t("queue.overdue")}` : ""}`)))
+    ? el("ul", { class: "plain" }, data.incidents.map((i) => el("li", { class: i.overdue ? "overdue" : "" }, `${localTime(i.reported_at)} ${i.category}/${i.subcategory} · ${t(`incident_status.${i.status}`)}${i.overdue ? ` · ${t("queue.overdue")}` : ""}`)))
     : el("p", { class: "muted" }, t("grid.none"));
   const visits = data.visits.length
     ? el("ul", { class: "plain" }, data.visits.map((v) => el("li", {}, `${localTime(v.visited_at)} ${v.person} · ${v.method} · ${v.condition}`)))

@@ -1,7 +1,7 @@
 // Records the server refused, in words, one card per record (a patrol's start, fixes and finish are one);
 // fixed here where the worker can fix them, resent, never dropped silently.
 import { useEffect, useState } from "preact/hooks";
-import { formatTime, messages, t } from "../i18n.js";
+import { formatTime, messages, serverMessage, t } from "../i18n.js";
 import { items, recordKey, refreshCounts, remove, resend } from "../outbox.js";
 import { categories } from "../records.js";
 import { get, useStore } from "../store.js";
@@ -39,7 +39,8 @@ function Reasons({ list }) {
   const table = messages[get().lang] || messages["zh-CN"];
   const lines = new Set();
   for (const item of list) {
-    if (item.message) lines.add(item.message);
+    const message = serverMessage(item);
+    if (message) lines.add(message);
     for (const [name, problems] of Object.entries(item.errors || {})) {
       const label = table[`field.${name}`];
       const text = [].concat(problems).flatMap((p) => (typeof p === "string" ? [p] : Object.values(p).flat())).join("；");
