@@ -17,6 +17,7 @@ import gpxpy.gpx
 from marshmallow import ValidationError
 from sqlalchemy import select, text
 
+from patrol import messages
 from patrol.areas.models import Area
 from patrol.auth.scope import require_role, worker_grid_ids
 from patrol.errors import Invalid
@@ -87,7 +88,11 @@ def _segments(gpx, skipped):
         timed = route.points and all(point.time is not None for point in route.points)
         skipped.append({"route": str(r), "reason": "route" if timed else "untimed"})  # a plan, not a walk
     if total > MAX_GPX_POINTS:
-        raise Invalid("patrol.too_many_points", {"file": ["too many points"]}, max_gpx_points=MAX_GPX_POINTS)
+        raise Invalid(
+            "patrol.too_many_gpx_points",
+            {"file": [messages.text("field.too_many_points")]},
+            max_gpx_points=MAX_GPX_POINTS,
+        )
     return sorted(found, key=lambda segment: segment.start)
 
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from patrol import messages
 from patrol.errors import BadRequest
 from patrol.localtime import utcnow
 from patrol.patrols.points import FLOAT4_MAX, FLOAT4_MIN, _problem
@@ -32,7 +33,7 @@ class FixMeta:
 
 
 def malformed(reason):
-    return BadRequest("patrol.malformed_fix_2", {"fix": [reason]}, reason=reason)
+    return BadRequest("patrol.malformed_fix", {"fix": [reason]}, reason=reason)
 
 
 def _number(value, name, required=False):
@@ -128,7 +129,7 @@ def parse_fix(params, body):
     """(device key, [t_ms, lon, lat, accuracy m, speed m/s, heading], FixMeta) from any client's request."""
     key, row, meta = _from_json(body, params) if body is not None else _from_params(params)
     if not isinstance(key, str) or not key:
-        raise BadRequest("patrol.unknown_device", {"id": ["device id required"]})
+        raise BadRequest("patrol.unknown_device", {"id": [messages.text("field.device_id_required")]})
     if row[4] is not None and row[4] < 0:  # trackers send -1 for "unknown"
         row[4] = None
     if row[5] is not None and row[5] < 0:

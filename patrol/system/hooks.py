@@ -106,7 +106,7 @@ def install(app):
             length = request.content_length
             if length is not None and length > app.config["MAX_JSON_BYTES"]:
                 raise PayloadTooLarge(
-                    "system.json_body_too_large_2", value=app.config['MAX_JSON_BYTES'] // 1024
+                    "system.json_body_too_large", limit_kb=app.config["MAX_JSON_BYTES"] // 1024
                 )
             body = request.get_data(cache=True)
             if len(body) > app.config["MAX_JSON_BYTES"]:
