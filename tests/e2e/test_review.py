@@ -49,7 +49,7 @@ def test_review_map_grid_day_and_incident_action(review_page, demo, login, tmp_p
     page, errors = review_page
     catalog.seed_categories()
     worker = login("demo-worker")
-    day = today()
+    day = today() - timedelta(days=1)  # a whole day in the past: fixes ahead of now are refused
     helpers.walk(worker, helpers.FIRST_GRID, helpers.local_moment(day, 8))
     helpers.walk(worker, helpers.FIRST_GRID, helpers.local_moment(day, 14))
     incident = helpers.report(worker, helpers.FIRST_GRID, "0403")
@@ -61,6 +61,8 @@ def test_review_map_grid_day_and_incident_action(review_page, demo, login, tmp_p
     page.click("#login-form button[type=submit]")
 
     wait_for_count(page, "grids", 12)
+    page.fill("input[name=date]", day.isoformat())
+    page.dispatch_event("input[name=date]", "change")
     wait_for_count(page, "tracks", 2)
     assert page.locator(".map canvas").count() >= 1
 

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from patrol.areas.models import Area
 from patrol.audit.models import AuditEntry
 from patrol.auth.models import User
 from patrol.extensions import db
+from patrol.incidents import catalog, workflow
 from patrol.incidents import service as incident_service
-from patrol.incidents import workflow
 from patrol.open311 import reads as open311_reads
 from patrol.open311 import service as open311_service
 from tests.incidents.helpers import point_in
@@ -142,7 +143,9 @@ def test_orders_count_against_a_workers_weekly_budget_when_tasks_are_pushed(clie
     assert street.put(f"/api/v1/tasks/budgets/{worker_id}", json={"weekly_minutes": 60}).status_code == 200
     for upstream_id in ("GD-1", "GD-2"):  # 2 × 30 minutes: the week's budget is used up by orders
         assert client.post("/open311/v2/requests.json", data=order(hotline["api_key"], upstream_id)).status_code == 201
-    auth.create_user("fire-dept", DEMO_PASSWORD, "department", "消防救援站", "330106010", department_id=901)
+    street_area = db.session.execute(select(Area).where(Area.code == "330106010")).scalar_one()
+    department = catalog.seed_departments(street_area)[0]
+    auth.create_user("fire-dept", DEMO_PASSWORD, "department", "消防救援站", "330106010", department_id=department.id)
     grid_id = next(g.id for g in demo["grids"] if g.code == GRID)
     over = push(login("fire-dept"), [grid_id])
     assert over["status"] == "proposed"
