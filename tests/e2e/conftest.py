@@ -55,10 +55,21 @@ class LiveServer:
             with self.lock:
                 self.in_flight -= 1
 
-    def wait_idle(self, timeout=10.0):
-        """Let requests still running finish, so emptying the tables after a test does not race them."""
+    def wait_idle(self, timeout=10.0, quiet=0.5):
+        """Let requests still running finish, so emptying the tables after a test does not race them.
+
+        Idle means no request for `quiet` seconds: one the browser sent just before it closed may still
+        wait in the socket's backlog, not yet counted."""
         deadline = time.monotonic() + timeout
-        while self.in_flight and time.monotonic() < deadline:
+        calm_since = None
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if self.in_flight:
+                calm_since = None
+            elif calm_since is None:
+                calm_since = now
+            elif now - calm_since >= quiet:
+                return
             time.sleep(0.05)
 
     def start(self):
