@@ -64,6 +64,7 @@ def context(user, day):
         "categories": categories,
         "statuses": [{"code": k, "name": v} for k, v in messages.labels("incident_status", keys=STATUS_ZH).items()],
         "timezone": current_app.config["TIMEZONE"],
+        "basemap_configured": bool(current_app.config.get("BASEMAP_URL")),
     }
 
 

@@ -121,7 +121,7 @@ def test_whole_requests_keep_alive_and_expect_continue_still_work(server):
             body = json.dumps({"username": "nobody", "password": "wrong-password"})
             conn.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
             response = conn.getresponse()
-            assert response.status == 401 and json.loads(response.read())["code"] == 401
+            assert response.status == 401 and json.loads(response.read())["status"] == 401
     finally:
         conn.close()
 

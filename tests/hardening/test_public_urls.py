@@ -58,7 +58,7 @@ def test_ogc_answers_are_private_and_vary_by_caller(demo, login):
 
 
 def test_public_url_and_allowed_hosts_settings():
-    base = {"SECRET_KEY": "x" * 40, "AUDIT_KEY": "a" * 40}
+    base = {"SECRET_KEY": "x" * 40, "AUDIT_KEY": "a" * 40, "PII_KEY": "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="}
     config = load_config({**base, "PUBLIC_URL": PUBLIC + "/"})
     assert config["PUBLIC_URL"] == PUBLIC and config["ALLOWED_HOSTS"] == ["grid.example.gov.cn"]
     config = load_config({**base, "PUBLIC_URL": PUBLIC, "ALLOWED_HOSTS": "grid.example.gov.cn, .corp.example"})

@@ -27,7 +27,7 @@ def test_add_client_prints_key_and_secret_once_and_stores_only_hash_and_cipherte
     listed = runner.invoke(args=["open311", "list-clients"]).output
     assert "市级平台" in listed and api_key[:10] in listed and api_key not in listed
     again = runner.invoke(args=["open311", "add-client", "--name", "市级平台"])
-    assert again.exit_code == 1 and "exists" in again.output
+    assert again.exit_code == 1 and "已存在" in again.output  # in the default language (zh-CN)
     bad = runner.invoke(args=["open311", "add-client", "--name", "x", "--callback-url", "file:///etc/passwd"])
     assert bad.exit_code == 1
 

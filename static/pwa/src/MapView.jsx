@@ -29,8 +29,6 @@ export function MapView({ grids = [], basemap, segments = [], position, markers 
       const options = { attribution: basemap.attribution, maxZoom: basemap.max_zoom || 18, subdomains: basemap.subdomains || "abc" };
       L.tileLayer(basemap.url, options).addTo(instance);
       if (basemap.labels_url) L.tileLayer(basemap.labels_url, { ...options, attribution: "" }).addTo(instance);
-    } else {
-      instance.attributionControl.addAttribution(t("mapNoBase"));
     }
     layers.current.grid = L.layerGroup().addTo(instance);
     layers.current.track = L.layerGroup().addTo(instance);

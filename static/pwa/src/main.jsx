@@ -10,7 +10,8 @@ import { resume } from "./tracking.js";
 import { registerWorker } from "./sw-client.js";
 
 async function boot() {
-  const [session, lang] = await Promise.all([getMeta("session"), getMeta("lang", "zh-CN")]);
+  const [session, lang, textSize] = await Promise.all([getMeta("session"), getMeta("lang", "zh-CN"), getMeta("textSize", "normal")]);
+  document.documentElement.classList.toggle("large-text", textSize === "large");
   await setLanguage(messages[lang] ? lang : "zh-CN", { remember: false });
   set({ session });
   await loadLocal();

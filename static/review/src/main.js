@@ -127,6 +127,9 @@ async function start() {
     if (localDay() !== before) Object.assign(state.filters, { date: localDay(), from: localDay(-29), to: localDay() });
   }
   const user = state.context.user;
+  if (user.role === "admin" && state.context.basemap_configured === false && !$("#basemap-notice")) {
+    $("#app").prepend(el("p", { class: "notice", id: "basemap-notice" }, t("admin.noBasemap")));
+  }
   $("#who").textContent = `${user.full_name}（${state.context.area ? state.context.area.name : user.role}）`;
   $("#login").hidden = true;
   $("#app").hidden = false;

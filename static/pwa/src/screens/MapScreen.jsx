@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { getMeta } from "../db.js";
 import { segments } from "../geo.js";
 import { LazyMap as MapView } from "../LazyMap.jsx";
+import { Legend } from "../Legend.jsx";
 import { localDay, openIncidents, peopleDue } from "../records.js";
 import { useStore } from "../store.js";
 import { fixesOf } from "../tracking.js";
@@ -36,8 +37,9 @@ export function MapScreen() {
         segments={track}
         position={state.lastFix}
         markers={markers}
-        height={Math.max(300, window.innerHeight - 170)}
+        height={Math.max(300, window.innerHeight - 210)}
       />
+      <Legend items={["grid", "track", "me", "incident", "person"]} />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { figures, gridFrame, shiftFor } from "../figures.js";
 import { t } from "../i18n.js";
 import { LazyMap as MapView } from "../LazyMap.jsx";
+import { Legend } from "../Legend.jsx";
 import { records, rulesFor } from "../records.js";
 import { useStore } from "../store.js";
 import { fixesOf, gridForHere, onFix, start, stop } from "../tracking.js";
@@ -117,6 +118,7 @@ function Live({ state, patrol }) {
         position={last}
         height={240}
       />
+      <Legend items={flaggedFixes.length ? ["grid", "track", "filtered", "me"] : ["grid", "track", "me"]} />
       <p class={state.wakeLock === "on" ? "hint" : "hint warn"}>
         {state.wakeLock === "on" ? t("wakeOn") : t("wakeOff")} — {t("wakeHint")}
       </p>

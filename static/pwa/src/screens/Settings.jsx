@@ -57,6 +57,7 @@ export function SettingsScreen() {
           ))}
         </div>
       </div>
+      <TextSize />
       <div class="card">
         <h3>{t("user")}</h3>
         <p>
@@ -127,6 +128,28 @@ function OfflineMap({ state }) {
       <button class="secondary" id="save-offline-map" disabled={!!progress || !state.online} onClick={save}>
         {t("offlineMapSave")}
       </button>
+    </div>
+  );
+}
+
+/** Large text for older workers (适老化): a device setting, kept on the phone. */
+function TextSize() {
+  const [size, setSize] = useState(document.documentElement.classList.contains("large-text") ? "large" : "normal");
+  const choose = async (value) => {
+    document.documentElement.classList.toggle("large-text", value === "large");
+    await setMeta("textSize", value);
+    setSize(value);
+  };
+  return (
+    <div class="card">
+      <h3>{t("textSize")}</h3>
+      <div class="chips">
+        {["normal", "large"].map((value) => (
+          <button key={value} id={`text-${value}`} class={size === value ? "chip-button selected" : "chip-button"} onClick={() => choose(value)}>
+            {t(value === "large" ? "textLarge" : "textNormal")}
+          </button>
+        ))}
+      </div>
     </div>
   );
 }
