@@ -15,7 +15,7 @@ export function Legend({ items }) {
     <ul class="legend" id="map-legend">
       {items.map((name) => (
         <li key={name} data-legend={name}>
-          <span class={`swatch ${ITEMS[name].swatch}`} style={{ background: ITEMS[name].color }} />
+          <span class={`swatch swatch-${ITEMS[name].swatch}`} style={{ background: ITEMS[name].color }} />
           {t(ITEMS[name].label)}
         </li>
       ))}

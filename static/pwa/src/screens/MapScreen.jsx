@@ -37,7 +37,7 @@ export function MapScreen() {
         segments={track}
         position={state.lastFix}
         markers={markers}
-        height={Math.max(300, window.innerHeight - 210)}
+        height={Math.max(280, window.innerHeight - 250)}
       />
       <Legend items={["grid", "track", "me", "incident", "person"]} />
     </section>
