@@ -37,5 +37,7 @@ def test_the_due_link_lists_only_people_due_and_incidents_open(app, categories, 
     row.click()
     detail = page.locator("#incident-detail")
     expect(detail).to_contain_text("井盖松动")
-    expect(detail).to_contain_text("已上报")
+    expect(detail).to_contain_text("待受理")
     expect(detail).to_contain_text("上报时间")
+    expect(page.locator("#incident-history li")).to_have_count(1)  # online: the case's history from the server
+    expect(page.locator("#incident-history")).to_contain_text("上报")

@@ -13,6 +13,16 @@ export class ApiError extends Error {
 
 export class Offline extends Error {}
 
+/** A server photo as an object URL (the request carries the sign-in, so an <img src> cannot fetch it). */
+export async function photoObjectUrl(photoId) {
+  const session = get().session;
+  const response = await fetch(`/api/v1/photos/${encodeURIComponent(photoId)}`, {
+    headers: session && session.token ? { Authorization: `Bearer ${session.token}` } : {},
+  });
+  if (!response.ok) throw new ApiError(response.status, {});
+  return URL.createObjectURL(await response.blob());
+}
+
 export async function request(method, url, { json, form, token, timeout = 20000 } = {}) {
   const session = get().session;
   const headers = { "Accept-Language": currentLanguage() };

@@ -88,7 +88,7 @@ export function Home() {
                   <span class="muted">{formatTime(incident.reported_at)}</span>
                   {incident.description && <span class="muted block">{incident.description}</span>}
                 </span>
-                <span class={incident.overdue ? "chip warn" : "chip"}>{t(`status.${incident.status}`)}</span>
+                <span class={incident.overdue ? "chip warn" : "chip"}>{t(`incident_status.${incident.status}`)}</span>
               </a>
             </li>
           ))}
