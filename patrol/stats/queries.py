@@ -23,7 +23,7 @@ GROUP BY 1 ORDER BY 1
 OVERDUE = text(f"""
 SELECT i.id::text AS id, i.grid_code, g.name AS grid_name, coalesce(p.name, c.name) AS category,
        i.status, i.reported_at, i.due_at, d.name AS department,
-       floor(extract(epoch FROM least(:end, :now) - i.due_at) / 86400)::int AS days_overdue
+       ceil(extract(epoch FROM least(:end, :now) - i.due_at) / 86400)::int AS days_overdue  -- a part day counts
 FROM incident i
 JOIN area g ON g.id = i.grid_id
 JOIN incident_category c ON c.id = i.category_id

@@ -1,5 +1,6 @@
 """The figures of other features, through their own statistics services (and incident SQL of our own)."""
 
+from patrol import messages
 from patrol.extensions import db
 from patrol.stats import queries
 from patrol.stats.columns import STATUS_ZH
@@ -59,12 +60,13 @@ def overdue_visits(user, area_id=None, limit=500):
     from patrol.people import published as people
 
     items = people.due_list(user, area_id, within_days=0, limit=limit)
+    labels = messages.labels("people_category")
     return [
         {
             "person_id": item["person_id"],
             "name": mask_name(item["name"]),
             "grid_code": item["grid_code"],
-            "categories": "、".join(item["categories"]),
+            "categories": "、".join(labels.get(code, code) for code in item["categories"]),
             "attention_level": item["attention_level"],
             "due_date": item["due_date"],
             "days_overdue": item["days_overdue"],

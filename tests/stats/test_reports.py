@@ -52,7 +52,7 @@ def test_day_report_for_the_street_matches_hand_counts(prepared_day, login):
 
     overdue = table(report, "overdue_incidents")
     assert [row["id"] for row in overdue["rows"]] == [prepared_day["b"]]
-    assert overdue["rows"][0]["days_overdue"] == 0 and overdue["rows"][0]["status"] == "已派遣"
+    assert overdue["rows"][0]["days_overdue"] == 1 and overdue["rows"][0]["status"] == "已派遣"  # hours late: a day begun
 
     visits = by_key(table(report, "visits")["rows"])
     assert visits["elderly_alone"]["done"] == 1 and visits["elderly_alone"]["persons"] == 1
@@ -100,6 +100,7 @@ def check_html_report_is_printable_without_scripts(prepared_day, login):
     page = response.get_data(as_text=True)
     assert "<script" not in page and "日报" in page
     assert "按期结案率 50.0%" in page and "@media print" in page
+    assert " / " not in page and "print with" not in page  # one language on the printed page
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 

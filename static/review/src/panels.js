@@ -83,7 +83,7 @@ export async function showQueue(container, filters, { onChanged, flash }) {
         el(
           "li",
           { class: incident.overdue ? "overdue" : "", "data-id": incident.id, "data-status": incident.status },
-          el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, incident.status), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null, upstreamBadge(incident)),
+          el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, t(`incident_status.${incident.status}`)), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null, upstreamBadge(incident)),
           el("div", { class: "muted" }, `${localDateTime(incident.reported_at)} ${incident.description || ""}`),
           el(
             "div",
