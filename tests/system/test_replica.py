@@ -132,8 +132,9 @@ class Standby:
             "psql", "-h", self.datadir, "-p", str(self.port), "-qAtX", "-d", "postgres", "-c", query
         ).stdout.strip()
 
-    def wait_for_replay(self, timeout=20):
-        """Wait until everything the primary has written so far is replayed here."""
+    def wait_for_replay(self, timeout=120):
+        """Wait until everything the primary has written so far is replayed here (WAL is the whole cluster's:
+        other databases busy on the same server slow it down, so the bound is generous)."""
         target = psql_admin("SELECT pg_current_wal_lsn()")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
