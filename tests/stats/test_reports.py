@@ -52,7 +52,8 @@ def test_day_report_for_the_street_matches_hand_counts(prepared_day, login):
 
     overdue = table(report, "overdue_incidents")
     assert [row["id"] for row in overdue["rows"]] == [prepared_day["b"]]
-    assert overdue["rows"][0]["days_overdue"] == 1 and overdue["rows"][0]["status"] == "已派遣"  # hours late: a day begun
+    # Late by hours: one day begun, not 0.
+    assert overdue["rows"][0]["days_overdue"] == 1 and overdue["rows"][0]["status"] == "已派遣"
 
     visits = by_key(table(report, "visits")["rows"])
     assert visits["elderly_alone"]["done"] == 1 and visits["elderly_alone"]["persons"] == 1
