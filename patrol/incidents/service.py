@@ -358,6 +358,8 @@ def incident_dict(incident, user, detail=False):
     if detail:
         body["photo_ids"] = photos.photos_of("incident", incident.id)
         body["history"] = history(incident.id)
+        open_case = incident.status in OPEN_STATUSES and incident.merged_into is None
+        body["possible_duplicates"] = _visible_duplicates(user, incident.id) if open_case else []
         body["merged_from"] = [
             {"id": other.id, "reporter_id": other.reporter_id, "reported_at": other.reported_at}
             for other in db.session.execute(

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from patrol.incidents import catalog
 from patrol.localtime import today
 from tests.conftest import DEMO_PASSWORD
-from tests.incidents.helpers import point_in
+from tests.incidents.helpers import point_in, setup_departments
 from tests.maps import helpers
 
 DESKTOP = {"width": 1400, "height": 900}
@@ -76,6 +76,9 @@ def test_review_map_grid_day_and_incident_action(review_page, demo, login, tmp_p
     page.click(".tabs button[data-tab=queue]")
     row = page.locator(f"li[data-id='{incident}']")
     row.locator("button[data-action=accept]").click()
+    page.click("#incident-dialog [data-confirm=accept]")  # every action asks before it acts
+    expect(page.locator("#incident-dialog")).to_have_attribute("data-status", "accepted")
+    page.click("#incident-dialog button.close")
     page.wait_for_selector(f"li[data-id='{incident}'][data-status=accepted]")
     status = login("demo-street").get(f"/api/v1/incidents/{incident}").get_json()["status"]
     assert status == "accepted"
@@ -137,4 +140,40 @@ def test_the_queue_marks_an_upstream_work_order_with_its_deadline(review_page, a
     text = badge.inner_text()
     local = datetime.fromisoformat(shown).astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
     assert "上级工单" in text and "12345热线" in text and local in text
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_dispatch_asks_for_the_department_and_shows_where_the_case_went(review_page, demo, login):
+    page, errors = review_page
+    setup_departments()
+    worker = login("demo-worker")
+    incident = helpers.report(worker, helpers.FIRST_GRID, "0403")
+    street = login("demo-street")
+    assert street.post(f"/api/v1/incidents/{incident}/actions", json={"action": "accept"}).status_code == 200
+    departments = {d["code"]: d for d in street.get("/api/v1/incidents/departments").get_json()}
+    category = next(c for c in street.get("/api/v1/incidents/categories").get_json() if c["code"] == "0403")
+    default = departments[category["department_code"]]
+    other = next(d for code, d in departments.items() if code != default["code"])
+
+    page.goto("/review/")
+    page.fill("input[name=username]", "demo-street")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.click(".tabs button[data-tab=queue]")
+    page.locator(f"li[data-id='{incident}'] button[data-action=dispatch]").click()
+    dialog = page.locator("#incident-dialog")
+    select = dialog.locator("select[name=department_id]")
+    expect(select).to_have_value(str(default["id"]))  # the category's department is proposed
+    expect(dialog.locator("[data-testid=incident-facts]")).to_contain_text("上报人")
+    assert "null" not in dialog.inner_text() and "undefined" not in dialog.inner_text()
+    select.select_option(str(other["id"]))
+    dialog.locator("[data-confirm=dispatch]").click()
+    expect(dialog).to_have_attribute("data-status", "dispatched")
+    expect(dialog.locator("[data-testid=incident-facts]")).to_contain_text(other["name"])
+    expect(dialog.locator("[data-testid=incident-history] li")).to_have_count(3)  # reported, accepted, dispatched
+    assert street.get(f"/api/v1/incidents/{incident}").get_json()["department"]["id"] == other["id"]
+
+    page.locator("#incident-dialog button.close").click()
+    page.locator(f"li[data-id='{incident}'] .open-detail").click()
+    expect(dialog).to_contain_text(other["name"])
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

@@ -1,6 +1,7 @@
 // Side panels: a grid's day (patrols with figures and reasons, incidents, visits) and the incident queue.
-import { ApiError, get, post, query } from "./api.js";
+import { get, query } from "./api.js";
 import { t } from "./i18n.js";
+import { openIncident } from "./incident.js";
 import { localDateTime, localTime } from "./time.js";
 
 const el = (tag, attrs = {}, ...children) => {
@@ -59,8 +60,7 @@ export async function showGridDay(container, gridId, day, { onReplay }) {
   );
 }
 
-const REVIEW_ACTIONS = ["accept", "reject", "dispatch", "close", "send_back", "reopen", "start", "resolve"];
-const NEEDS_NOTE = new Set(["reject", "send_back", "reopen", "resolve"]);
+const REVIEW_ACTIONS = ["accept", "reject", "dispatch", "close", "send_back", "reopen", "start", "resolve", "merge"];
 
 export async function showQueue(container, filters, { onChanged, flash }) {
   const params = { limit: 50, category: undefined, grid_id: filters.grid || undefined };
@@ -83,14 +83,14 @@ export async function showQueue(container, filters, { onChanged, flash }) {
         el(
           "li",
           { class: incident.overdue ? "overdue" : "", "data-id": incident.id, "data-status": incident.status },
-          el("div", {}, el("strong", {}, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, t(`incident_status.${incident.status}`)), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null, upstreamBadge(incident)),
+          el("div", {}, el("strong", { class: "open-detail", role: "button", tabindex: "0", onclick: () => openIncident(incident.id, { onChanged, flash }) }, incident.category.parent_name ? `${incident.category.parent_name}/${incident.category.name}` : incident.category.name), ` · ${incident.grid.name} · `, el("span", { class: `status status-${incident.status}` }, t(`incident_status.${incident.status}`)), incident.overdue ? el("span", { class: "badge" }, t("queue.overdue")) : null, upstreamBadge(incident)),
           el("div", { class: "muted" }, `${localDateTime(incident.reported_at)} ${incident.description || ""}`),
           el(
             "div",
             { class: "actions" },
             incident.allowed_actions
               .filter((a) => REVIEW_ACTIONS.includes(a))
-              .map((action) => el("button", { type: "button", "data-action": action, onclick: () => act(incident, action, { onChanged, flash }) }, t(`action.${action}`))),
+              .map((action) => el("button", { type: "button", "data-action": action, onclick: () => openIncident(incident.id, { action, onChanged, flash }) }, t(`action.${action}`))),
           ),
         ),
       ),
@@ -107,21 +107,6 @@ function upstreamBadge(incident) {
     { class: "badge upstream", "data-upstream-id": incident.upstream.upstream_id },
     `${t("queue.upstream")} ${incident.upstream.client} ${incident.upstream.upstream_id} · ${t("queue.deadline")} ${deadline}`,
   );
-}
-
-async function act(incident, action, { onChanged, flash }) {
-  let note = null;
-  if (NEEDS_NOTE.has(action)) {
-    note = window.prompt(t("queue.note"));
-    if (!note) return;
-  }
-  try {
-    await post(`/api/v1/incidents/${incident.id}/actions`, { action, note }, { "If-Match": `"${incident.id}.${incident.version}"` });
-    flash(t("queue.done", { action: t(`action.${action}`) }));
-  } catch (error) {
-    flash(t("queue.failed", { message: error instanceof ApiError ? error.message : String(error) }), true);
-  }
-  onChanged();
 }
 
 export { el };
