@@ -177,3 +177,30 @@ def test_dispatch_asks_for_the_department_and_shows_where_the_case_went(review_p
     page.locator(f"li[data-id='{incident}'] .open-detail").click()
     expect(dialog).to_contain_text(other["name"])
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_street_staff_add_and_deactivate_an_account(review_page, demo, login):
+    page, errors = review_page
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/review/")
+    page.fill("input[name=username]", "demo-street")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.click(".tabs button[data-tab=accounts]")
+    form = page.locator("[data-testid=new-account]")
+    form.locator("input[name=full_name]").fill("王新")
+    form.locator("input[name=username]").fill("new-worker")
+    form.locator("select[name=role]").select_option("worker")
+    form.locator("select[name=area_code]").select_option(helpers.FIRST_GRID)
+    form.locator("input[name=password]").fill("a-long-first-password")
+    form.locator("button[type=submit]").click()
+    row = page.locator("[data-testid=accounts] tr[data-user=new-worker]")
+    expect(row).to_contain_text("网格员")
+    login("new-worker", "a-long-first-password")  # the new account signs in (asserted by the fixture)
+
+    row.locator("button[data-toggle=new-worker]").click()
+    expect(row).to_contain_text("已停用")
+    users = login("demo-street").get("/api/v1/users").get_json()
+    created = next(u for u in users if u["username"] == "new-worker")
+    assert created["active"] is False and created["role"] == "worker" and created["area_code"] == helpers.FIRST_GRID
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

@@ -6,6 +6,7 @@ import { renderCharts, resizeCharts } from "./charts.js";
 import { t, toggleLocale, translatePage } from "./i18n.js";
 import { ReviewMap, complianceFill } from "./map.js";
 import { el, showGridDay, showQueue } from "./panels.js";
+import { mayManageAccounts, showAccounts } from "./accounts.js";
 import { localDay, setTimeZone } from "./time.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -61,6 +62,8 @@ async function refreshSide() {
     if (state.tab === "grid") {
       if (state.selectedGrid) await showGridDay(container, state.selectedGrid, state.filters.date, { onReplay: replay });
       else container.replaceChildren(el("p", { class: "muted" }, t("grid.pick")));
+    } else if (state.tab === "accounts") {
+      await showAccounts(container, state.context, { flash });
     } else if (state.tab === "queue") {
       await showQueue(container, state.filters, { onChanged: () => { refreshSide(); reviewMap.setDate(state.filters.date); }, flash });
     } else {
@@ -94,7 +97,7 @@ function selectGrid(gridId) {
 }
 
 function showTab() {
-  for (const tab of ["grid", "queue", "charts"]) $(`#tab-${tab}`).hidden = tab !== state.tab;
+  for (const tab of ["grid", "queue", "charts", "accounts"]) $(`#tab-${tab}`).hidden = tab !== state.tab;
   for (const button of document.querySelectorAll(".tabs button")) button.classList.toggle("active", button.dataset.tab === state.tab);
 }
 
@@ -127,6 +130,7 @@ async function start() {
     if (localDay() !== before) Object.assign(state.filters, { date: localDay(), from: localDay(-29), to: localDay() });
   }
   const user = state.context.user;
+  $(".tabs button[data-tab=accounts]").hidden = !mayManageAccounts(user.role);
   if (user.role === "admin" && state.context.basemap_configured === false && !$("#basemap-notice")) {
     $("#app").prepend(el("p", { class: "notice", id: "basemap-notice" }, t("admin.noBasemap")));
   }
