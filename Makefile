@@ -71,7 +71,7 @@ migrate:
 seed:
 	$(WITH_ENV) $(VENV)/bin/flask seed-demo
 
-bench: setup $(VENV)/.bench-installed
+bench: setup seed $(VENV)/.bench-installed
 	$(WITH_ENV) $(PY) -m bench $(BENCH)
 
 # TiPg and uvicorn only serve as the reference tile server in bench_review; not needed to run or test.

@@ -45,6 +45,10 @@ def test_large_text_stays_one_column_at_390_px(field_day, page):
         page.goto(f"/app/{screen}")
         page.wait_for_selector("nav.tabs")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, screen
+    page.goto("/app/#/report")
+    page.click("[data-group='02']")  # a long form: the save button stays in view above the tabs
+    save, tabs = page.locator("#save-incident").bounding_box(), page.locator("nav.tabs").bounding_box()
+    assert save["y"] + save["height"] <= tabs["y"], (save, tabs)
     page.goto("/app/#/map")
     expect(page.locator("#map-legend li")).to_have_count(5)
     expect(page.locator("#map-legend")).to_contain_text("我的网格")

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import sign_in, wait_synced
-from tests.incidents.helpers import report_body
+from tests.incidents.helpers import jpeg_bytes, report_body, upload
 from tests.people.helpers import GRID_1, person_body
 
 
@@ -16,7 +16,8 @@ def test_the_due_link_lists_only_people_due_and_incidents_open(app, categories, 
     due = community.post("/api/v1/people", json=person_body(1, GRID_1, registered_on=long_ago)).get_json()
     fresh = community.post("/api/v1/people", json=person_body(2, GRID_1))
     assert fresh.status_code == 201, fresh.get_json()
-    reported = worker.post("/api/v1/incidents", json=report_body(description="井盖松动")).get_json()
+    photo = upload(worker, jpeg_bytes()).get_json()["id"]
+    reported = worker.post("/api/v1/incidents", json=report_body(description="井盖松动", photo_ids=[photo])).get_json()
     incident = reported["id"]
     local_clock = datetime.fromisoformat(reported["reported_at"]).astimezone(ZoneInfo(app.config["TIMEZONE"]))
 
@@ -41,3 +42,4 @@ def test_the_due_link_lists_only_people_due_and_incidents_open(app, categories, 
     expect(detail).to_contain_text("上报时间")
     expect(page.locator("#incident-history li")).to_have_count(1)  # online: the case's history from the server
     expect(page.locator("#incident-history")).to_contain_text("上报")
+    expect(page.locator("#incident-photos img")).to_have_count(1)  # fetched with the sign-in, shown from a blob
