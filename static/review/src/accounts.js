@@ -2,6 +2,7 @@
 // and deactivating or reactivating (deactivation revokes their sign-ins at once).
 import { ApiError, get, post, request } from "./api.js";
 import { t } from "./i18n.js";
+import { el } from "./dom.js";
 
 // Which roles each role may create (the server checks the same: patrol/auth/service.py).
 const MAY_CREATE = {
@@ -12,16 +13,6 @@ const MAY_CREATE = {
 // The area level a role is bound to, and which areas of the review context fit it.
 const AREA_OF = { worker: "grids", community_admin: "communities", street_reviewer: "streets", department: "streets", admin: null };
 
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
-  }
-  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  return node;
-};
 
 export function mayManageAccounts(role) {
   return role in MAY_CREATE;

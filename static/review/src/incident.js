@@ -2,19 +2,10 @@
 // history, possible duplicates; each workflow action as a form asking for what it needs.
 import { ApiError, download, get, post } from "./api.js";
 import { serverMessage, t } from "./i18n.js";
+import { el } from "./dom.js";
 import { localDateTime } from "./time.js";
 
 const NEEDS_NOTE = new Set(["reject", "send_back", "reopen", "resolve"]);
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
-  }
-  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  return node;
-};
 
 let departments = null;
 let categories = null;

@@ -5,7 +5,8 @@ import { ApiError, download, get, login, logout, query, token } from "./api.js";
 import { renderCharts, resizeCharts } from "./charts.js";
 import { t, toggleLocale, translatePage } from "./i18n.js";
 import { ReviewMap, complianceFill } from "./map.js";
-import { el, showGridDay, showQueue } from "./panels.js";
+import { el } from "./dom.js";
+import { showGridDay, showQueue } from "./panels.js";
 import { mayManageAccounts, showAccounts } from "./accounts.js";
 import { localDay, setTimeZone } from "./time.js";
 

@@ -1,19 +1,9 @@
 // Side panels: a grid's day (patrols with figures and reasons, incidents, visits) and the incident queue.
 import { get, query } from "./api.js";
 import { t } from "./i18n.js";
+import { el } from "./dom.js";
 import { openIncident } from "./incident.js";
 import { localDateTime, localTime } from "./time.js";
-
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null) node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  return node;
-};
 
 const minutes = (s) => (s == null ? "—" : `${Math.round(s / 60)} min`);
 const pct = (v) => (v == null ? "—" : `${Math.round(v * 100)}%`);
@@ -109,4 +99,3 @@ function upstreamBadge(incident) {
   );
 }
 
-export { el };
