@@ -1,29 +1,11 @@
 import pytest
 
-from tests.incidents.helpers import point_in, setup_departments
+# The demo street's departments and its staff, as the incident tests define them (one definition).
+from tests.incidents.conftest import admin, chengguan, departments, street  # noqa: F401
+from tests.incidents.helpers import point_in
 from tests.open311.upstream import FakeUpstream
 
 GRID = "330106010001001"
-
-
-@pytest.fixture
-def departments(demo):
-    return setup_departments()
-
-
-@pytest.fixture
-def admin(departments, login):
-    return login("demo-admin")
-
-
-@pytest.fixture
-def street(departments, login):
-    return login("demo-street")
-
-
-@pytest.fixture
-def chengguan(departments, login):
-    return login("dept-chengguan")
 
 
 @pytest.fixture
@@ -34,7 +16,7 @@ def upstream():
 
 
 @pytest.fixture
-def hotline(admin, upstream):
+def hotline(admin, upstream):  # noqa: F811 (the imported fixture, requested by name)
     """The 12345 hotline as a client, its callback on the fake upstream: {"id", "api_key", "secret", …}."""
     response = admin.post("/api/v1/open311/clients", json={"name": "12345热线", "callback_url": upstream.url})
     assert response.status_code == 201, response.get_json()
